@@ -1,0 +1,196 @@
+/* core.h - sessions, membership and delivery, written once for every dialect.
+ *
+ * A connection (sr_conn) joins a session as one member (a role such as "web",
+ * a device or a user id). Messages a member publishes get the session's next
+ * seq, are retained in Redis and fanned out through pub/sub to the members on
+ * every node; each connection delivers them in seq order and fetches from the
+ * log whatever it missed. The core knows neither libwebsockets nor hiredis:
+ * the transport reaches it through sr_conn_* and it reaches the transport
+ * through sr_transport_ops; Redis sits behind store.h and bus.h. */
+#ifndef SR_CORE_H
+#define SR_CORE_H
+
+#include "bus.h"
+#include "config.h"
+#include "dialect.h"
+#include "sr_buf.h"
+#include "sr_frame.h"
+#include "sr_map.h"
+#include "store.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Status codes of core calls (0 is success). */
+enum sr_status {
+    SR_OK = 0,
+    SR_ERR_UNAVAILABLE = -1, /* Redis unreachable or too slow */
+    SR_ERR_UNKNOWN_SESSION = -2,
+    SR_ERR_EXISTS = -3,       /* create: the id is taken */
+    SR_ERR_FULL = -4,         /* join: max_members online already */
+    SR_ERR_RATE_LIMITED = -5, /* join: too many failed attempts from this IP */
+    SR_ERR_NOT_PAIRED = -6,   /* publish: fewer than min_members ever joined */
+    SR_ERR_SUPERSEDED = -7,   /* another connection holds this member now */
+    SR_ERR_NOT_JOINED = -8,
+    SR_ERR_BUSY = -9, /* a join is already under way on this connection */
+};
+
+/* Close codes with a name, as centrifuge does. */
+#define SR_CLOSE_NORMAL 1000
+#define SR_CLOSE_TOO_BIG 1009
+#define SR_CLOSE_RESTART 1012
+#define SR_CLOSE_SUPERSEDED 4001
+#define SR_CLOSE_SLOW_READER 4008
+
+typedef struct sr_transport_ops {
+    /* Queues f on the socket (takes its own reference). Returns 0, or -1 when
+     * the socket's queue is over its limit (it is then being closed). */
+    int (*send)(void *t, sr_frame *f);
+    /* Sends what is queued, then closes with code and reason. */
+    void (*close)(void *t, int code, const char *reason);
+    /* Seq of the oldest sequenced frame still queued, or 0. */
+    uint64_t (*oldest_unsent_seq)(void *t);
+} sr_transport_ops;
+
+enum sr_error_kind {
+    SR_ERROR_INVALID_JSON, SR_ERROR_BAD_REQUEST, SR_ERROR_TOO_BIG, SR_ERROR_RATE_LIMITED,
+    SR_ERROR_UNKNOWN_SESSION, SR_ERROR_UNAVAILABLE, SR_ERROR_SUPERSEDED, SR_ERROR_SLOW_READER,
+    SR_ERROR_KINDS
+};
+
+typedef struct sr_metrics {
+    uint64_t connections_total, messages_in, messages_out, bytes_in, bytes_out;
+    uint64_t relayed, replayed;
+    uint64_t errors[SR_ERROR_KINDS];
+} sr_metrics;
+
+typedef struct sr_session sr_session;
+typedef struct sr_conn sr_conn;
+typedef void sr_publish_cb(sr_conn *c, int status, uint64_t seq);
+
+typedef struct sr_core {
+    struct event_base *base;
+    const sr_config *cfg;
+    sr_store *store;
+    sr_bus *bus;
+    const sr_transport_ops *transport;
+    sr_map sessions; /* "<kind>:{<id>}" -> sr_session with local members */
+    sr_conn *conns;
+    unsigned nconns;
+    uint64_t next_conn_id;
+    struct event *heartbeat_timer, *touch_timer;
+    sr_metrics metrics;
+    /* cluster view from the last heartbeat */
+    long long cluster_sessions, cluster_connections;
+    char **live_nodes;
+    size_t nlive;
+    bool cluster_known;
+    bool draining;
+    uint64_t started_ms;
+} sr_core;
+
+enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
+
+struct sr_conn {
+    sr_core *core;
+    void *transport; /* NULL once the socket is gone */
+    const sr_dialect *dialect;
+    void *state; /* the dialect's per-connection state */
+    uint64_t id;
+    unsigned refs; /* the socket holds one, each pending Redis call one */
+    char owner[200]; /* "<node>/<id>", what Redis records as a member's holder */
+    char ip[64];
+    /* membership */
+    sr_session *session;
+    sr_conn *session_next, *session_prev;
+    char member[128];
+    enum sr_join_state join_state;
+    uint64_t last_seq;    /* highest seq delivered or skipped, in order */
+    uint64_t pending_seq; /* highest live seq seen while catching up */
+    bool catching_up, fetching, closing;
+    sr_publish_cb *publish_cb;
+    sr_conn *next, *prev;
+};
+
+sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,
+                     const sr_transport_ops *transport);
+void sr_core_free(sr_core *core);
+/* Stop taking upgrades; /ready turns 503. */
+void sr_core_drain(sr_core *core);
+/* Close every socket with code (1012 on shutdown). */
+void sr_core_close_all(sr_core *core, int code, const char *reason);
+bool sr_core_ready(const sr_core *core);
+/* Whether node is alive according to the last heartbeat (true when unknown). */
+bool sr_core_node_alive(const sr_core *core, const char *node, size_t len);
+void sr_core_health_json(sr_core *core, sr_buf *out);
+void sr_core_metrics_text(sr_core *core, sr_buf *out);
+void sr_core_error(sr_core *core, enum sr_error_kind kind);
+size_t sr_core_local_sessions(const sr_core *core);
+/* How often this node refreshes a session's TTLs: SESSION_TTL/10, at most 60 s. */
+uint64_t sr_core_touch_interval_ms(const sr_core *core);
+void sr_core_touch_sessions(sr_core *core);
+/* Bus hooks. */
+void sr_core_bus_message(void *core, const char *session, size_t session_len, const char *data,
+                         size_t len);
+void sr_core_bus_subscribed(void *core, const char *session);
+void sr_core_bus_reset(void *core);
+
+/* Transport -> core. */
+sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip);
+void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
+void sr_conn_closed(sr_conn *c);
+/* Dialect -> transport, through the core. */
+void sr_conn_send(sr_conn *c, const char *data, size_t len);
+void sr_conn_send_frame(sr_conn *c, sr_frame *f);
+void sr_conn_close(sr_conn *c, int code, const char *reason);
+void sr_conn_ref(sr_conn *c);
+void sr_conn_unref(sr_conn *c);
+static inline bool sr_conn_alive(const sr_conn *c)
+{
+    return c->transport != NULL && !c->closing;
+}
+
+/* Joining. */
+typedef struct sr_join_request {
+    const char *id, *member;
+    bool create;        /* a new session: SR_ERR_EXISTS when the id is taken */
+    bool count_failure; /* an unknown id counts against the IP's join rate limit */
+    bool has_last_seq;
+    uint64_t last_seq;
+    unsigned max_members;
+    const char *joined_frame; /* sent to the other members, or NULL */
+    size_t joined_len;
+} sr_join_request;
+
+typedef struct sr_join_result {
+    uint64_t seq;              /* the session's seq when joined */
+    const sr_reply *fields;    /* flat field/value list of the session hash */
+    const char *self_owner;
+} sr_join_result;
+
+typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
+/* Joins c to a session. Backlog (seq > last seen) follows the callback. */
+int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb);
+/* A field of the session hash, or NULL. */
+const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len);
+/* Calls fn for each other member that is online on a live node. */
+void sr_join_each_online(sr_conn *c, const sr_join_result *r,
+                         void (*fn)(sr_conn *c, const char *member, size_t len));
+
+/* Publishing a sequenced message: the frame is parts[0..nparts) with the seq
+ * written after part seq_after (1-based; 0: not written). */
+typedef struct sr_publish_request {
+    const char *to; /* "*" all but the sender, "@" all, or a member */
+    unsigned min_members;
+    int seq_after, nparts;
+    const char *const *parts;
+    const size_t *lens;
+} sr_publish_request;
+int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb);
+/* Leaves the session; left_frame (may be NULL) goes to the other members. */
+void sr_session_leave(sr_conn *c, const char *left_frame, size_t len);
+
+uint64_t sr_now_ms(void);      /* wall clock */
+uint64_t sr_monotonic_ms(void);
+
+#endif

@@ -1,0 +1,200 @@
+/* core_node.c - the core's life on one node: creation, the heartbeat that
+ * keeps this node's liveness record and the cluster view, periodic TTL
+ * refresh, drain, and the /health and /metrics bodies. */
+#include "core.h"
+#include "sr_log.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *error_names[SR_ERROR_KINDS] = {
+    "invalid_json", "bad_request", "too_big", "rate_limited",
+    "unknown_session", "unavailable", "superseded", "slow_reader",
+};
+
+uint64_t sr_core_touch_interval_ms(const sr_core *core)
+{
+    uint64_t ms = (uint64_t)core->cfg->session_ttl * 100; /* a tenth of the TTL */
+    return ms > 60000 ? 60000 : ms;
+}
+
+void sr_core_error(sr_core *core, enum sr_error_kind kind)
+{
+    core->metrics.errors[kind]++;
+}
+
+static void free_live_nodes(sr_core *core)
+{
+    for (size_t i = 0; i < core->nlive; i++)
+        free(core->live_nodes[i]);
+    free(core->live_nodes);
+    core->live_nodes = NULL;
+    core->nlive = 0;
+}
+
+static void on_heartbeat(const sr_reply *reply, void *arg)
+{
+    sr_core *core = arg;
+    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 3) return;
+    core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
+    core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
+    const sr_reply *live = sr_reply_at(reply, 2);
+    free_live_nodes(core);
+    core->nlive = sr_reply_count(live);
+    core->live_nodes = sr_xcalloc(core->nlive, sizeof *core->live_nodes);
+    for (size_t i = 0; i < core->nlive; i++) {
+        size_t len;
+        const char *s = sr_reply_str(sr_reply_at(live, i), &len);
+        core->live_nodes[i] = sr_xmalloc(len + 1);
+        memcpy(core->live_nodes[i], s ? s : "", s ? len : 0);
+        core->live_nodes[i][s ? len : 0] = '\0';
+    }
+    core->cluster_known = true;
+}
+
+static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
+{
+    sr_core *core = arg;
+    sr_store_heartbeat_args a = {core->nconns, (long long)sr_core_local_sessions(core),
+                                 (long long)core->started_ms};
+    sr_store_heartbeat(core->store, &a, on_heartbeat, core);
+}
+
+static void touch_tick(evutil_socket_t fd, short what, void *arg)
+{
+    sr_core_touch_sessions(arg);
+}
+
+sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,
+                     const sr_transport_ops *transport)
+{
+    sr_core *core = sr_xcalloc(1, sizeof *core);
+    core->base = base;
+    core->cfg = cfg;
+    core->store = store;
+    core->bus = bus;
+    core->transport = transport;
+    core->started_ms = sr_now_ms();
+    sr_map_init(&core->sessions);
+
+    struct timeval hb = {SR_HEARTBEAT_MS / 1000, (SR_HEARTBEAT_MS % 1000) * 1000};
+    uint64_t touch_ms = sr_core_touch_interval_ms(core) / 2;
+    struct timeval tt = {(time_t)(touch_ms / 1000), (suseconds_t)((touch_ms % 1000) * 1000)};
+    core->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, core);
+    core->touch_timer = event_new(base, -1, EV_PERSIST, touch_tick, core);
+    event_add(core->heartbeat_timer, &hb);
+    event_add(core->touch_timer, &tt);
+    heartbeat_tick(-1, 0, core);
+    return core;
+}
+
+void sr_core_free(sr_core *core)
+{
+    event_free(core->heartbeat_timer);
+    event_free(core->touch_timer);
+    free_live_nodes(core);
+    sr_map_free(&core->sessions);
+    free(core);
+}
+
+void sr_core_drain(sr_core *core)
+{
+    core->draining = true;
+}
+
+void sr_core_close_all(sr_core *core, int code, const char *reason)
+{
+    for (sr_conn *c = core->conns; c; c = c->next)
+        sr_conn_close(c, code, reason);
+}
+
+bool sr_core_ready(const sr_core *core)
+{
+    return !core->draining && sr_store_up(core->store) && sr_bus_up(core->bus);
+}
+
+bool sr_core_node_alive(const sr_core *core, const char *node, size_t len)
+{
+    if (!core->cluster_known) return true;
+    if (len == strlen(core->cfg->node_id) && !memcmp(node, core->cfg->node_id, len)) return true;
+    for (size_t i = 0; i < core->nlive; i++)
+        if (strlen(core->live_nodes[i]) == len && !memcmp(core->live_nodes[i], node, len))
+            return true;
+    return false;
+}
+
+void sr_core_health_json(sr_core *core, sr_buf *out)
+{
+    char stamp[40];
+    uint64_t now = sr_now_ms();
+    time_t secs = (time_t)(now / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%03dZ", (int)(now % 1000));
+    bool up = sr_store_up(core->store) && sr_bus_up(core->bus);
+    sr_buf_printf(out, "{\"status\":\"%s\",\"node\":", up ? "healthy" : "degraded");
+    sr_buf_append_json_string(out, core->cfg->node_id, strlen(core->cfg->node_id));
+    sr_buf_printf(out,
+                  ",\"timestamp\":\"%s\",\"uptimeSeconds\":%llu,\"redis\":\"%s\","
+                  "\"draining\":%s,\"connections\":%u,\"sessions\":%zu,"
+                  "\"activeSessions\":%lld,\"totalConnections\":%lld,\"nodes\":%zu}",
+                  stamp, (unsigned long long)((now - core->started_ms) / 1000), up ? "up" : "down",
+                  core->draining ? "true" : "false", core->nconns, sr_core_local_sessions(core),
+                  core->cluster_sessions, core->cluster_connections, core->nlive);
+}
+
+static void metric(sr_buf *out, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+    sr_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, value);
+}
+
+void sr_core_metrics_text(sr_core *core, sr_buf *out)
+{
+    const sr_metrics *m = &core->metrics;
+    sr_store_stats st;
+    sr_store_stats_get(core->store, &st);
+    metric(out, "syncrelay_connections", "gauge", "Open WebSocket connections on this node.",
+           core->nconns);
+    metric(out, "syncrelay_sessions", "gauge", "Sessions with members on this node.",
+           sr_core_local_sessions(core));
+    metric(out, "syncrelay_cluster_sessions", "gauge", "Active sessions in the whole cluster.",
+           (unsigned long long)core->cluster_sessions);
+    metric(out, "syncrelay_cluster_connections", "gauge", "Connections on every live node.",
+           (unsigned long long)core->cluster_connections);
+    metric(out, "syncrelay_connections_total", "counter", "WebSocket connections accepted.",
+           m->connections_total);
+    metric(out, "syncrelay_messages_in_total", "counter", "WebSocket messages received.",
+           m->messages_in);
+    metric(out, "syncrelay_messages_out_total", "counter", "WebSocket messages sent.",
+           m->messages_out);
+    metric(out, "syncrelay_bytes_in_total", "counter", "WebSocket payload bytes received.",
+           m->bytes_in);
+    metric(out, "syncrelay_bytes_out_total", "counter", "WebSocket payload bytes sent.",
+           m->bytes_out);
+    metric(out, "syncrelay_messages_relayed_total", "counter",
+           "Messages published into sessions by this node's clients.", m->relayed);
+    metric(out, "syncrelay_messages_replayed_total", "counter",
+           "Messages delivered from the retained log (resume, catch-up).", m->replayed);
+    metric(out, "syncrelay_redis_connected", "gauge", "1 when both Redis connections are up.",
+           st.up && sr_bus_up(core->bus));
+    metric(out, "syncrelay_redis_commands_total", "counter", "Redis commands answered.",
+           st.commands);
+    metric(out, "syncrelay_redis_failures_total", "counter",
+           "Redis commands that failed or were refused while Redis was away.", st.failures);
+    sr_buf_printf(out,
+                  "# HELP syncrelay_redis_rtt_seconds Redis round-trip time.\n"
+                  "# TYPE syncrelay_redis_rtt_seconds summary\n"
+                  "syncrelay_redis_rtt_seconds_sum %.6f\nsyncrelay_redis_rtt_seconds_count %llu\n",
+                  (double)st.rtt_us_sum / 1e6, (unsigned long long)st.commands);
+    metric(out, "syncrelay_draining", "gauge", "1 while the node drains after SIGTERM.",
+           core->draining);
+    sr_buf_printf(out, "# HELP syncrelay_errors_total Errors by kind.\n"
+                       "# TYPE syncrelay_errors_total counter\n");
+    for (int k = 0; k < SR_ERROR_KINDS; k++)
+        sr_buf_printf(out, "syncrelay_errors_total{kind=\"%s\"} %llu\n", error_names[k],
+                      (unsigned long long)m->errors[k]);
+}

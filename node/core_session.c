@@ -1,0 +1,509 @@
+/* core_session.c - joining, publishing, leaving, fan-out and catch-up.
+ *
+ * A session with members on this node has a local record (sr_session) that
+ * owns the node's subscription to the session's channel. Delivery keeps one
+ * rule per connection: frames go out in seq order with no gap. A live envelope
+ * that is not the next seq starts a catch-up from the Redis log, during which
+ * live traffic is only noted; this heals reconnects, lost pub/sub messages and
+ * the window between joining and the subscription becoming active. */
+#include "core.h"
+#include "sr_envelope.h"
+#include "sr_log.h"
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct sr_session {
+    char name[256]; /* "<kind>:{<id>}" */
+    const char *kind;
+    char id[128];
+    sr_conn *conns;
+    unsigned nconns;
+    bool subscribed;
+    uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
+};
+
+/* ---------- local session records ---------- */
+
+static sr_session *session_find(sr_core *core, const char *kind, const char *id)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s:{%s}", kind, id);
+    return sr_map_get(&core->sessions, name);
+}
+
+static void session_attach(sr_core *core, sr_conn *c, const char *id)
+{
+    sr_session *s = session_find(core, c->dialect->name, id);
+    if (!s) {
+        s = sr_xcalloc(1, sizeof *s);
+        s->kind = c->dialect->name;
+        snprintf(s->id, sizeof s->id, "%s", id);
+        snprintf(s->name, sizeof s->name, "%s:{%s}", s->kind, id);
+        sr_map_set(&core->sessions, s->name, s);
+        sr_bus_subscribe(core->bus, s->name);
+    }
+    s->touched_ms = sr_monotonic_ms(); /* the join script refreshed the TTLs */
+    c->session = s;
+    c->session_prev = NULL;
+    c->session_next = s->conns;
+    if (s->conns) s->conns->session_prev = c;
+    s->conns = c;
+    s->nconns++;
+}
+
+static void session_detach(sr_conn *c)
+{
+    sr_session *s = c->session;
+    if (!s) return;
+    if (c->session_prev)
+        c->session_prev->session_next = c->session_next;
+    else
+        s->conns = c->session_next;
+    if (c->session_next) c->session_next->session_prev = c->session_prev;
+    c->session = NULL;
+    c->session_next = c->session_prev = NULL;
+    c->join_state = SR_CONN_IDLE;
+    if (--s->nconns == 0) {
+        sr_map_remove(&c->core->sessions, s->name);
+        sr_bus_unsubscribe(c->core->bus, s->name);
+        free(s);
+    }
+}
+
+size_t sr_core_local_sessions(const sr_core *core)
+{
+    return core->sessions.count;
+}
+
+/* ---------- delivery ---------- */
+
+static void fetch_backlog(sr_conn *c);
+
+/* Accepts the next envelope in seq order for c: delivers it when addressed to
+ * c's member, skips it otherwise (own messages, other targets). */
+static void deliver(sr_conn *c, const sr_envelope *e, sr_frame **shared)
+{
+    c->last_seq = e->seq;
+    if (!sr_envelope_is_for(e, c->member)) return;
+    if (!*shared) *shared = sr_frame_new(e->frame, e->frame_len, e->seq);
+    sr_conn_send_frame(c, *shared);
+}
+
+static void backlog_retry(evutil_socket_t fd, short what, void *arg)
+{
+    sr_conn *c = arg;
+    if (sr_conn_alive(c) && c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
+    sr_conn_unref(c);
+}
+
+static void on_backlog(const sr_reply *reply, void *arg)
+{
+    sr_conn *c = arg;
+    c->fetching = false;
+    if (!sr_conn_alive(c) || c->join_state != SR_CONN_JOINED) goto done;
+    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
+        /* Redis is away: try again shortly; live traffic stays parked. */
+        struct timeval tv = {1, 0};
+        sr_conn_ref(c);
+        event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
+        goto done;
+    }
+    for (size_t i = 0; i < sr_reply_count(reply); i++) {
+        size_t len;
+        const char *s = sr_reply_str(sr_reply_at(reply, i), &len);
+        sr_envelope e;
+        if (!s || sr_envelope_parse(&e, s, len) < 0 || e.seq <= c->last_seq) continue;
+        sr_frame *f = NULL;
+        deliver(c, &e, &f);
+        if (f) {
+            c->core->metrics.replayed++;
+            sr_frame_unref(f);
+        }
+    }
+    c->catching_up = false;
+    if (c->pending_seq > c->last_seq) { /* live traffic went past what we fetched */
+        c->catching_up = true;
+        fetch_backlog(c);
+    }
+done:
+    sr_conn_unref(c);
+}
+
+static void fetch_backlog(sr_conn *c)
+{
+    if (c->fetching) return;
+    c->fetching = true;
+    c->catching_up = true;
+    sr_conn_ref(c);
+    if (sr_store_history(c->core->store, c->session->kind, c->session->id, c->last_seq,
+                         on_backlog, c) < 0)
+        on_backlog(NULL, c);
+}
+
+static void on_message(sr_session *s, const sr_envelope *e)
+{
+    sr_frame *shared = NULL;
+    for (sr_conn *c = s->conns, *next; c; c = next) {
+        next = c->session_next;
+        if (c->join_state != SR_CONN_JOINED) continue;
+        if (c->catching_up) {
+            if (e->seq > c->pending_seq) c->pending_seq = e->seq;
+            if (s->subscribed && !c->fetching) fetch_backlog(c);
+            continue;
+        }
+        if (e->seq <= c->last_seq) continue;
+        if (e->seq != c->last_seq + 1) {
+            c->pending_seq = e->seq;
+            fetch_backlog(c);
+            continue;
+        }
+        deliver(c, e, &shared);
+    }
+    sr_frame_unref(shared);
+}
+
+static void on_event(sr_session *s, const sr_envelope *e)
+{
+    sr_frame *shared = NULL;
+    for (sr_conn *c = s->conns; c; c = c->session_next) {
+        if (c->join_state != SR_CONN_JOINED || !sr_envelope_is_for(e, c->member)) continue;
+        if (!shared) shared = sr_frame_new(e->frame, e->frame_len, 0);
+        sr_conn_send_frame(c, shared);
+    }
+    sr_frame_unref(shared);
+}
+
+/* Member e->to now belongs to connection e->from: every other holder goes. */
+static void on_supersede(sr_session *s, const sr_envelope *e)
+{
+    for (sr_conn *c = s->conns, *next; c; c = next) {
+        next = c->session_next;
+        size_t mlen = strlen(c->member), olen = strlen(c->owner);
+        if (mlen != e->to_len || memcmp(c->member, e->to, mlen) != 0) continue;
+        if (olen == e->from_len && memcmp(c->owner, e->from, olen) == 0) continue;
+        sr_core_error(c->core, SR_ERROR_SUPERSEDED);
+        if (c->dialect->superseded) c->dialect->superseded(c);
+        session_detach(c); /* Redis already names the new holder: nothing to undo */
+        sr_conn_close(c, SR_CLOSE_SUPERSEDED, "superseded");
+    }
+}
+
+void sr_core_bus_message(void *arg, const char *session, size_t session_len, const char *data,
+                         size_t len)
+{
+    sr_core *core = arg;
+    char name[256];
+    sr_envelope e;
+    if (session_len >= sizeof name) return;
+    memcpy(name, session, session_len);
+    name[session_len] = '\0';
+    sr_session *s = sr_map_get(&core->sessions, name);
+    if (!s) return;
+    if (sr_envelope_parse(&e, data, len) < 0) {
+        sr_log_warn("malformed envelope on %s", name);
+        return;
+    }
+    if (e.kind == SR_ENVELOPE_MESSAGE)
+        on_message(s, &e);
+    else if (e.kind == SR_ENVELOPE_EVENT)
+        on_event(s, &e);
+    else if (e.kind == SR_ENVELOPE_SUPERSEDE)
+        on_supersede(s, &e);
+}
+
+void sr_core_bus_subscribed(void *arg, const char *session)
+{
+    sr_core *core = arg;
+    sr_session *s = sr_map_get(&core->sessions, session);
+    if (!s) return;
+    s->subscribed = true;
+    for (sr_conn *c = s->conns; c; c = c->session_next)
+        if (c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
+}
+
+static void reset_session(const char *key, void *value, void *arg)
+{
+    sr_session *s = value;
+    s->subscribed = true;
+    for (sr_conn *c = s->conns; c; c = c->session_next)
+        if (c->join_state == SR_CONN_JOINED) fetch_backlog(c);
+}
+
+void sr_core_bus_reset(void *arg)
+{
+    sr_core *core = arg;
+    sr_map_each(&core->sessions, reset_session, NULL);
+}
+
+/* ---------- joining ---------- */
+
+typedef struct join_op {
+    sr_conn *c;
+    sr_join_cb *cb;
+    sr_join_request req;
+    char id[128], member[128];
+    sr_buf event;
+} join_op;
+
+static void join_finish(join_op *op, int status, const sr_join_result *r)
+{
+    sr_conn *c = op->c;
+    if (c->join_state == SR_CONN_JOINING) c->join_state = SR_CONN_IDLE;
+    if (sr_conn_alive(c) && op->cb) op->cb(c, status, r);
+    sr_buf_free(&op->event);
+    free(op);
+    sr_conn_unref(c);
+}
+
+static const char *reply_field(const sr_reply *r, size_t first, const char *name, size_t *len)
+{
+    size_t n = sr_reply_count(r), nlen = strlen(name);
+    for (size_t i = first; i + 1 < n; i += 2) {
+        size_t klen;
+        const char *k = sr_reply_str(sr_reply_at(r, i), &klen);
+        if (k && klen == nlen && memcmp(k, name, nlen) == 0)
+            return sr_reply_str(sr_reply_at(r, i + 1), len);
+    }
+    return NULL;
+}
+
+static uint64_t field_u64(const sr_reply *r, const char *name, bool *found)
+{
+    size_t len;
+    const char *v = reply_field(r, 2, name, &len);
+    *found = v != NULL;
+    return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static void on_join_reply(const sr_reply *reply, void *arg)
+{
+    join_op *op = arg;
+    sr_conn *c = op->c;
+    size_t slen;
+    const char *status = reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) >= 2
+                             ? sr_reply_str(sr_reply_at(reply, 0), &slen)
+                             : NULL;
+    if (!status) {
+        if (reply) sr_log_error("join: unexpected reply from Redis");
+        sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
+        join_finish(op, SR_ERR_UNAVAILABLE, NULL);
+        return;
+    }
+    if (!strcmp(status, "unknown")) {
+        if (op->req.count_failure) sr_store_join_failed(c->core->store, c->ip);
+        sr_core_error(c->core, SR_ERROR_UNKNOWN_SESSION);
+        join_finish(op, SR_ERR_UNKNOWN_SESSION, NULL);
+        return;
+    }
+    if (strcmp(status, "ok") != 0) {
+        join_finish(op, !strcmp(status, "exists") ? SR_ERR_EXISTS : SR_ERR_FULL, NULL);
+        return;
+    }
+    char dname[140];
+    bool has_d, has_seq;
+    snprintf(dname, sizeof dname, "d:%s", op->member);
+    uint64_t seq = field_u64(reply, "seq", &has_seq);
+    uint64_t delivered = field_u64(reply, dname, &has_d);
+    uint64_t start = op->req.has_last_seq ? op->req.last_seq : has_d ? delivered : seq;
+    if (start > seq) start = seq;
+
+    if (!sr_conn_alive(c)) { /* the socket went while we waited: give the member back */
+        sr_store_leave(c->core->store, c->dialect->name, op->id, op->member, c->owner, start,
+                       NULL, 0, NULL, NULL);
+        join_finish(op, SR_ERR_NOT_JOINED, NULL);
+        return;
+    }
+    snprintf(c->member, sizeof c->member, "%s", op->member);
+    session_attach(c->core, c, op->id);
+    c->join_state = SR_CONN_JOINED;
+    c->last_seq = start;
+    c->pending_seq = 0;
+    c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
+    c->fetching = false;
+    sr_join_result r = {seq, reply, c->owner};
+    if (op->cb) op->cb(c, SR_OK, &r);
+    if (c->session && c->session->subscribed) fetch_backlog(c);
+    sr_buf_free(&op->event);
+    free(op);
+    sr_conn_unref(c);
+}
+
+static void run_join(join_op *op)
+{
+    sr_conn *c = op->c;
+    sr_store_join_args a = {
+        .kind = c->dialect->name,
+        .id = op->id,
+        .member = op->member,
+        .owner = c->owner,
+        .create = op->req.create,
+        .max_members = op->req.max_members,
+        .event = op->event.len ? op->event.data : NULL,
+        .event_len = op->event.len,
+    };
+    if (sr_store_join(c->core->store, &a, on_join_reply, op) < 0) on_join_reply(NULL, op);
+}
+
+static void on_join_failures(const sr_reply *reply, void *arg)
+{
+    join_op *op = arg;
+    if (!reply) {
+        sr_core_error(op->c->core, SR_ERROR_UNAVAILABLE);
+        join_finish(op, SR_ERR_UNAVAILABLE, NULL);
+    } else if (sr_reply_int(reply) >= op->c->core->cfg->join_rate_limit) {
+        sr_core_error(op->c->core, SR_ERROR_RATE_LIMITED);
+        join_finish(op, SR_ERR_RATE_LIMITED, NULL);
+    } else {
+        run_join(op);
+    }
+}
+
+static bool valid_name(const char *s, size_t cap)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < cap && !strpbrk(s, "\n{}");
+}
+
+int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
+{
+    if (c->join_state == SR_CONN_JOINING) return SR_ERR_BUSY;
+    if (!valid_name(req->id, sizeof ((join_op *)0)->id) ||
+        !valid_name(req->member, sizeof ((join_op *)0)->member))
+        return SR_ERR_UNKNOWN_SESSION;
+    if (c->join_state == SR_CONN_JOINED) sr_session_leave(c, NULL, 0);
+
+    join_op *op = sr_xcalloc(1, sizeof *op);
+    op->c = c;
+    op->cb = cb;
+    op->req = *req;
+    snprintf(op->id, sizeof op->id, "%s", req->id);
+    snprintf(op->member, sizeof op->member, "%s", req->member);
+    sr_buf_init(&op->event);
+    if (req->joined_frame) /* the caller's buffer does not outlive this call */
+        sr_envelope_write(&op->event, SR_ENVELOPE_EVENT, 0, op->member, "*", req->joined_frame,
+                          req->joined_len);
+    op->req.joined_frame = NULL;
+    c->join_state = SR_CONN_JOINING;
+    sr_conn_ref(c);
+    if (req->count_failure) {
+        if (sr_store_join_failures(c->core->store, c->ip, on_join_failures, op) < 0)
+            on_join_failures(NULL, op);
+    } else {
+        run_join(op);
+    }
+    return SR_OK;
+}
+
+const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len)
+{
+    size_t dummy;
+    return reply_field(r->fields, 2, name, len ? len : &dummy);
+}
+
+void sr_join_each_online(sr_conn *c, const sr_join_result *r,
+                         void (*fn)(sr_conn *c, const char *member, size_t len))
+{
+    size_t n = sr_reply_count(r->fields);
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        size_t klen, vlen;
+        const char *k = sr_reply_str(sr_reply_at(r->fields, i), &klen);
+        const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
+        if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0 || vlen == 0) continue;
+        if (klen - 2 == strlen(c->member) && !memcmp(k + 2, c->member, klen - 2)) continue;
+        const char *slash = memrchr(v, '/', vlen);
+        if (!slash || !sr_core_node_alive(c->core, v, (size_t)(slash - v))) continue;
+        fn(c, k + 2, klen - 2);
+    }
+}
+
+/* ---------- publishing and leaving ---------- */
+
+static void on_publish_reply(const sr_reply *reply, void *arg)
+{
+    sr_conn *c = arg;
+    int status = SR_ERR_UNAVAILABLE;
+    uint64_t seq = 0;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 2) {
+        const char *s = sr_reply_str(sr_reply_at(reply, 0), NULL);
+        seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+        status = !s                       ? SR_ERR_UNAVAILABLE
+                 : !strcmp(s, "ok")       ? SR_OK
+                 : !strcmp(s, "unpaired") ? SR_ERR_NOT_PAIRED
+                 : !strcmp(s, "gone")     ? SR_ERR_UNKNOWN_SESSION
+                                          : SR_ERR_SUPERSEDED;
+    }
+    if (status == SR_OK)
+        c->core->metrics.relayed++;
+    else if (status == SR_ERR_UNAVAILABLE)
+        sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
+    if (sr_conn_alive(c) && c->publish_cb) c->publish_cb(c, status, seq);
+    sr_conn_unref(c);
+}
+
+int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb)
+{
+    if (c->join_state != SR_CONN_JOINED) return SR_ERR_NOT_JOINED;
+    sr_session *s = c->session;
+    uint64_t now = sr_monotonic_ms();
+    bool touch = now - s->touched_ms >= sr_core_touch_interval_ms(c->core);
+    if (touch) s->touched_ms = now;
+    sr_store_publish_args a = {
+        .kind = s->kind,
+        .id = s->id,
+        .from = c->member,
+        .owner = c->owner,
+        .to = req->to,
+        .touch = touch,
+        .min_members = req->min_members,
+        .seq_after = req->seq_after,
+        .nparts = req->nparts,
+        .parts = req->parts,
+        .lens = req->lens,
+    };
+    c->publish_cb = cb;
+    sr_conn_ref(c);
+    if (sr_store_publish(c->core->store, &a, on_publish_reply, c) < 0) on_publish_reply(NULL, c);
+    return SR_OK;
+}
+
+void sr_session_leave(sr_conn *c, const char *left_frame, size_t len)
+{
+    if (c->join_state != SR_CONN_JOINED) return;
+    sr_session *s = c->session;
+    uint64_t delivered = c->last_seq;
+    if (c->transport) { /* frames still queued were not delivered */
+        uint64_t oldest = c->core->transport->oldest_unsent_seq(c->transport);
+        if (oldest && oldest - 1 < delivered) delivered = oldest - 1;
+    }
+    sr_buf event;
+    sr_buf_init(&event);
+    if (left_frame) sr_envelope_write(&event, SR_ENVELOPE_EVENT, 0, c->member, "*", left_frame, len);
+    sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered,
+                   left_frame ? event.data : NULL, event.len, NULL, NULL);
+    sr_buf_free(&event);
+    session_detach(c);
+}
+
+/* ---------- periodic TTL refresh of sessions with live members ---------- */
+
+static void touch_session(const char *key, void *value, void *arg)
+{
+    sr_session *s = value;
+    sr_core *core = arg;
+    uint64_t now = sr_monotonic_ms();
+    if (now - s->touched_ms < sr_core_touch_interval_ms(core)) return;
+    sr_store_member_seq m[16];
+    size_t n = 0;
+    for (sr_conn *c = s->conns; c && n < 16; c = c->session_next)
+        if (c->join_state == SR_CONN_JOINED)
+            m[n++] = (sr_store_member_seq){c->member, c->owner, c->last_seq};
+    s->touched_ms = now;
+    sr_store_touch(core->store, s->kind, s->id, m, n);
+}
+
+void sr_core_touch_sessions(sr_core *core)
+{
+    sr_map_each(&core->sessions, touch_session, core);
+}

@@ -1,0 +1,134 @@
+/* main.c - the syncrelay node: reads the configuration, wires transport,
+ * core, store and bus onto one libevent loop, and runs it until told to stop.
+ *
+ * Shutdown (SIGTERM/SIGINT): /ready turns 503 and upgrades are refused at
+ * once; after DRAIN_TIMEOUT every socket is closed with 1012; the loop ends
+ * when the sockets are gone and Redis has answered what was sent (at most
+ * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
+#include "core.h"
+#include "embedded_redis.h"
+#include "sr_log.h"
+#include "transport.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHUTDOWN_GRACE_MS 3000
+
+typedef struct node {
+    struct event_base *base;
+    sr_config cfg;
+    sr_core *core;
+    sr_store *store;
+    sr_bus *bus;
+    sr_transport *transport;
+    struct event *sigterm, *sigint, *drain_timer, *finish_timer;
+    uint64_t finish_deadline;
+    bool stopping;
+} node;
+
+static const char *env(const char *name)
+{
+    return getenv(name);
+}
+
+static void finish_tick(evutil_socket_t fd, short what, void *arg)
+{
+    node *n = arg;
+    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0) ||
+        sr_monotonic_ms() > n->finish_deadline)
+        event_base_loopexit(n->base, NULL);
+}
+
+static void drain_done(evutil_socket_t fd, short what, void *arg)
+{
+    node *n = arg;
+    sr_log_info("closing %u connections (1012 service restart)", n->core->nconns);
+    sr_core_close_all(n->core, SR_CLOSE_RESTART, "service restart");
+    n->finish_deadline = sr_monotonic_ms() + SHUTDOWN_GRACE_MS;
+    n->finish_timer = event_new(n->base, -1, EV_PERSIST, finish_tick, n);
+    struct timeval tv = {0, 50 * 1000};
+    event_add(n->finish_timer, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    node *n = arg;
+    if (n->stopping) {
+        sr_log_warn("second signal: exiting now");
+        event_base_loopbreak(n->base);
+        return;
+    }
+    n->stopping = true;
+    sr_core_drain(n->core);
+    sr_log_info("signal %d: draining for %d s", (int)sig, n->cfg.drain_timeout);
+    struct timeval tv = {n->cfg.drain_timeout, 0};
+    n->drain_timer = evtimer_new(n->base, drain_done, n);
+    event_add(n->drain_timer, &tv);
+}
+
+int main(int argc, char **argv)
+{
+    node n;
+    char err[512];
+    memset(&n, 0, sizeof n);
+    signal(SIGPIPE, SIG_IGN);
+
+    int rc = sr_config_load(&n.cfg, argc, argv, env, err, sizeof err);
+    if (rc == 1) {
+        sr_config_usage(stdout);
+        return 0;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "syncrelay: %s\n", err);
+        return 2;
+    }
+    sr_log_setup(!strcmp(n.cfg.log_format, "json"), n.cfg.node_id);
+
+    sr_embedded_redis *embedded = NULL;
+    if (!n.cfg.redis_url && !(embedded = sr_embedded_redis_start(&n.cfg.redis, err, sizeof err))) {
+        sr_log_error("%s", err);
+        sr_config_free(&n.cfg);
+        return 1;
+    }
+
+    n.base = event_base_new();
+    n.store = sr_store_new(n.base, &n.cfg);
+    n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
+    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
+    n.bus = n.core->bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    n.transport = sr_transport_new(n.base, &n.cfg);
+    if (!n.transport) {
+        sr_log_error("cannot listen on port %d", n.cfg.port);
+        rc = 1;
+        goto out;
+    }
+    sr_transport_attach(n.transport, n.core);
+
+    n.sigterm = evsignal_new(n.base, SIGTERM, on_signal, &n);
+    n.sigint = evsignal_new(n.base, SIGINT, on_signal, &n);
+    event_add(n.sigterm, NULL);
+    event_add(n.sigint, NULL);
+    sr_log_info("syncrelay node %s listening on %s://0.0.0.0:%d (redis %s)", n.cfg.node_id,
+                n.cfg.tls_cert ? "wss" : "ws", n.cfg.port,
+                n.cfg.redis_url ? n.cfg.redis_url : "embedded");
+    event_base_dispatch(n.base);
+    sr_log_info("stopped");
+    rc = 0;
+
+out:
+    sr_transport_free(n.transport); /* closes what is left; leave scripts get sent */
+    sr_bus_free(n.bus);
+    sr_store_free(n.store); /* fails what Redis has not answered */
+    sr_core_free(n.core);
+    if (n.sigterm) event_free(n.sigterm);
+    if (n.sigint) event_free(n.sigint);
+    if (n.drain_timer) event_free(n.drain_timer);
+    if (n.finish_timer) event_free(n.finish_timer);
+    event_base_free(n.base);
+    sr_embedded_redis_stop(embedded);
+    sr_config_free(&n.cfg);
+    return rc;
+}

@@ -1,0 +1,193 @@
+/* redis_conn.c - hiredis async connection with reconnect and watchdog (see
+ * redis_conn.h). Modelled on h2o's lib/common/redis.c. */
+#include "redis_conn.h"
+#include "sr_buf.h"
+#include "sr_log.h"
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SR_REDIS_BACKOFF_MIN_MS 100
+#define SR_REDIS_BACKOFF_MAX_MS 5000
+#define SR_REDIS_TIMEOUT_MS 5000
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void connect_now(sr_redis *r);
+
+static void schedule_retry(sr_redis *r)
+{
+    if (r->closing) return;
+    struct timeval tv = {r->backoff_ms / 1000, (r->backoff_ms % 1000) * 1000};
+    event_add(r->retry, &tv);
+    r->backoff_ms = r->backoff_ms * 2 > SR_REDIS_BACKOFF_MAX_MS ? SR_REDIS_BACKOFF_MAX_MS
+                                                                : r->backoff_ms * 2;
+}
+
+static void set_down(sr_redis *r)
+{
+    bool was_up = r->up;
+    r->up = false;
+    r->ac = NULL;
+    r->pending = 0;
+    if (was_up && r->on_state) r->on_state(r, false, r->privdata);
+    schedule_retry(r);
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    sr_redis *r = ac->data;
+    if (status != REDIS_OK) {
+        sr_log_warn("redis %s: cannot connect: %s", r->name, ac->errstr);
+        set_down(r); /* hiredis frees the context after this callback */
+        return;
+    }
+    sr_log_info("redis %s: connected", r->name);
+    r->up = true;
+    r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
+    r->progress_ms = mono_us() / 1000;
+    const sr_redis_target *t = r->target;
+    if (t->password) {
+        const char *argv[3] = {"AUTH", t->username ? t->username : t->password, t->password};
+        sr_redis_command(r, NULL, NULL, t->username ? 3 : 2, argv, NULL);
+    }
+    if (t->db) {
+        char db[8];
+        snprintf(db, sizeof db, "%d", t->db);
+        const char *argv[2] = {"SELECT", db};
+        sr_redis_command(r, NULL, NULL, 2, argv, NULL);
+    }
+    if (r->on_state) r->on_state(r, true, r->privdata);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    sr_redis *r = ac->data;
+    if (!r->closing) sr_log_warn("redis %s: disconnected%s%s", r->name, ac->errstr[0] ? ": " : "",
+                                 ac->errstr);
+    set_down(r);
+}
+
+static void connect_now(sr_redis *r)
+{
+    const sr_redis_target *t = r->target;
+    redisAsyncContext *ac = t->unix_path ? redisAsyncConnectUnix(t->unix_path)
+                                         : redisAsyncConnect(t->host, t->port);
+    if (!ac || ac->err) {
+        sr_log_warn("redis %s: cannot connect: %s", r->name, ac ? ac->errstr : "out of memory");
+        if (ac) redisAsyncFree(ac);
+        schedule_retry(r);
+        return;
+    }
+    ac->data = r;
+    r->ac = ac;
+    redisLibeventAttach(ac, r->base);
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+    connect_now(arg);
+}
+
+static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+    sr_redis *r = arg;
+    if (r->up && r->pending && mono_us() / 1000 - r->progress_ms > r->timeout_ms) {
+        sr_log_warn("redis %s: no reply for %u ms, reconnecting", r->name, r->timeout_ms);
+        sr_redis_reset(r);
+    }
+}
+
+void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
+                   const char *name, sr_redis_state_cb *on_state, void *privdata)
+{
+    memset(r, 0, sizeof *r);
+    r->base = base;
+    r->target = target;
+    r->name = name;
+    r->on_state = on_state;
+    r->privdata = privdata;
+    r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
+    r->timeout_ms = SR_REDIS_TIMEOUT_MS;
+    r->retry = evtimer_new(base, retry_cb, r);
+    r->watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, r);
+    struct timeval tv = {1, 0};
+    event_add(r->watchdog, &tv);
+    connect_now(r);
+}
+
+void sr_redis_reset(sr_redis *r)
+{
+    if (r->ac) redisAsyncFree(r->ac); /* fails pending callbacks, calls on_disconnect */
+}
+
+void sr_redis_close(sr_redis *r)
+{
+    r->closing = true;
+    if (r->ac) redisAsyncFree(r->ac);
+    r->ac = NULL;
+    event_free(r->retry);
+    event_free(r->watchdog);
+}
+
+typedef struct pending_cmd {
+    sr_redis *r;
+    redisCallbackFn *fn;
+    void *privdata;
+    uint64_t sent_us;
+} pending_cmd;
+
+static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
+{
+    pending_cmd *p = arg;
+    sr_redis *r = p->r;
+    if (reply) {
+        uint64_t now = mono_us();
+        r->commands++;
+        r->rtt_us_sum += now - p->sent_us;
+        r->progress_ms = now / 1000;
+        if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
+            r->failures++;
+            sr_log_warn("redis %s: %s", r->name, ((redisReply *)reply)->str);
+        }
+    } else {
+        r->failures++;
+    }
+    if (r->pending) r->pending--;
+    if (p->fn) p->fn(ac, reply, p->privdata);
+    free(p);
+}
+
+int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
+                     const char **argv, const size_t *lens)
+{
+    if (!r->up || !r->ac) {
+        r->failures++;
+        return -1;
+    }
+    size_t tmp[32];
+    if (!lens) {
+        for (int i = 0; i < argc && i < 32; i++)
+            tmp[i] = strlen(argv[i]);
+        lens = tmp;
+    }
+    pending_cmd *p = sr_xmalloc(sizeof *p);
+    *p = (pending_cmd){r, fn, privdata, mono_us()};
+    if (redisAsyncCommandArgv(r->ac, on_reply, p, argc, argv, lens) != REDIS_OK) {
+        free(p);
+        r->failures++;
+        return -1;
+    }
+    if (r->pending++ == 0) r->progress_ms = p->sent_us / 1000;
+    return 0;
+}

@@ -1,0 +1,41 @@
+/* redis_conn.h - one hiredis async connection on the node's event_base, with
+ * a state, reconnect with exponential backoff, and a watchdog that drops a
+ * connection whose commands stop being answered (a stuck or paused Redis), so
+ * callers get an error instead of waiting forever. Store/bus layer only. */
+#ifndef SR_REDIS_CONN_H
+#define SR_REDIS_CONN_H
+
+#include "config.h"
+
+#include <hiredis/async.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct sr_redis sr_redis;
+typedef void sr_redis_state_cb(sr_redis *r, bool up, void *privdata);
+
+struct sr_redis {
+    struct event_base *base;
+    const sr_redis_target *target;
+    const char *name; /* for logs: "store" or "bus" */
+    redisAsyncContext *ac;
+    bool up, closing;
+    unsigned backoff_ms, timeout_ms;
+    unsigned pending;     /* commands sent, not answered */
+    uint64_t progress_ms; /* last reply, or when pending became non-zero */
+    uint64_t commands, failures, rtt_us_sum;
+    struct event *retry, *watchdog;
+    sr_redis_state_cb *on_state;
+    void *privdata;
+};
+
+void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
+                   const char *name, sr_redis_state_cb *on_state, void *privdata);
+void sr_redis_close(sr_redis *r);
+/* Drops the connection now (pending callbacks get NULL) and reconnects. */
+void sr_redis_reset(sr_redis *r);
+/* Sends a command. Returns -1 without calling fn when the connection is down. */
+int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
+                     const char **argv, const size_t *lens);
+
+#endif

@@ -1,0 +1,52 @@
+-- session_join: a connection takes one member of a session, creating the
+-- session first when asked. Atomic, so two connections racing for the same
+-- member (on any nodes) end with exactly one holder, and the loser is told.
+--
+-- KEYS[1]  session hash     <prefix>session:<kind>:{<id>}
+-- KEYS[2]  session log      <prefix>session:<kind>:{<id>}:log
+-- ARGV[1]  kind             ARGV[2]  member
+-- ARGV[3]  owner            "<node>/<conn>" of the joining connection
+-- ARGV[4]  now (ms)         ARGV[5]  ttl (s)
+-- ARGV[6]  create           "1": the session must not exist; "0": it must
+-- ARGV[7]  channel          ARGV[8]  max members online, "0" for no limit
+-- ARGV[9]  joined envelope  published to the others ("" for none)
+--
+-- Returns {status, previous owner, HGETALL of the session...} where status is
+-- ok | exists | unknown | full.
+local session, log = KEYS[1], KEYS[2]
+local member, owner = 'm:' .. ARGV[2], ARGV[3]
+local exists = redis.call('EXISTS', session) == 1
+if ARGV[6] == '1' then
+    if exists then return {'exists', ''} end
+    redis.call('HSET', session, 'kind', ARGV[1], 'created', ARGV[4], 'seq', 0, 'members', 0)
+else
+    if not exists or redis.call('HGET', session, 'kind') ~= ARGV[1] then
+        return {'unknown', ''}
+    end
+end
+
+local previous = redis.call('HGET', session, member)
+local limit = tonumber(ARGV[8])
+if limit > 0 and not (previous and previous ~= '') then
+    local online = 0
+    local fields = redis.call('HGETALL', session)
+    for i = 1, #fields, 2 do
+        if string.sub(fields[i], 1, 2) == 'm:' and fields[i + 1] ~= '' then online = online + 1 end
+    end
+    if online >= limit then return {'full', ''} end
+end
+
+if not previous then redis.call('HINCRBY', session, 'members', 1) end
+redis.call('HSET', session, member, owner, 'active', ARGV[4])
+redis.call('EXPIRE', session, ARGV[5])
+redis.call('EXPIRE', log, ARGV[5])
+if previous and previous ~= '' and previous ~= owner then
+    -- the older holder's node closes it on seeing this supersede envelope
+    redis.call('PUBLISH', ARGV[7], 'x\n0\n' .. owner .. '\n' .. ARGV[2] .. '\n')
+end
+if ARGV[9] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[9]) end
+
+local reply = {'ok', previous or ''}
+local fields = redis.call('HGETALL', session)
+for i = 1, #fields do reply[#reply + 1] = fields[i] end
+return reply

@@ -1,0 +1,20 @@
+-- session_touch: a node's periodic refresh of a session it has live members
+-- of (at most once per SESSION_TTL/10), so idle but connected sessions do not
+-- expire, and a record of how far each local member has been served.
+--
+-- KEYS[1]  session hash     KEYS[2]  session log
+-- ARGV[1]  ttl (s)          ARGV[2]  now (ms)
+-- ARGV[3..] triples: member, owner, last seq delivered
+--
+-- Returns 1, or 0 when the session no longer exists.
+local session = KEYS[1]
+if redis.call('EXISTS', session) == 0 then return 0 end
+redis.call('EXPIRE', session, ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('HSET', session, 'active', ARGV[2])
+for i = 3, #ARGV, 3 do
+    if redis.call('HGET', session, 'm:' .. ARGV[i]) == ARGV[i + 1] then
+        redis.call('HSET', session, 'd:' .. ARGV[i], ARGV[i + 2])
+    end
+end
+return 1

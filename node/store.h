@@ -1,0 +1,93 @@
+/* store.h - what the core asks of Redis: session records, the message log and
+ * the node registry. Implemented over hiredis in store_redis.c; this header
+ * does not expose hiredis, so the core never sees it.
+ *
+ * Every call is asynchronous. Callbacks get a NULL reply when Redis is
+ * unreachable or did not answer in time, never later than the command timeout. */
+#ifndef SR_STORE_H
+#define SR_STORE_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+typedef struct sr_store sr_store;
+typedef struct sr_reply sr_reply;
+
+enum sr_reply_type { SR_REPLY_OTHER, SR_REPLY_NIL, SR_REPLY_INT, SR_REPLY_STR, SR_REPLY_ARR, SR_REPLY_ERR };
+enum sr_reply_type sr_reply_type(const sr_reply *r);
+long long sr_reply_int(const sr_reply *r); /* integers, or strings holding one */
+const char *sr_reply_str(const sr_reply *r, size_t *len);
+size_t sr_reply_count(const sr_reply *r);
+const sr_reply *sr_reply_at(const sr_reply *r, size_t i);
+
+typedef void sr_store_cb(const sr_reply *reply, void *privdata);
+
+typedef struct sr_store_stats {
+    uint64_t commands, failures, rtt_us_sum;
+    bool up;
+} sr_store_stats;
+
+sr_store *sr_store_new(struct event_base *base, const sr_config *cfg);
+void sr_store_free(sr_store *s);
+bool sr_store_up(const sr_store *s);
+unsigned sr_store_pending(const sr_store *s);
+void sr_store_stats_get(const sr_store *s, sr_store_stats *out);
+
+typedef struct sr_store_join_args {
+    const char *kind, *id, *member, *owner;
+    bool create;          /* the session must not exist yet (else it must) */
+    unsigned max_members; /* members online at once, 0 = no limit */
+    const char *event;    /* envelope published to the others, or NULL */
+    size_t event_len;
+} sr_store_join_args;
+/* Reply: {status, previous owner, hash fields...}; status ok|exists|unknown|full. */
+int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata);
+
+typedef struct sr_store_publish_args {
+    const char *kind, *id, *from, *owner, *to;
+    bool touch;           /* refresh the session's TTLs in the same script */
+    unsigned min_members; /* refuse ("unpaired") while fewer members ever joined */
+    int seq_after;        /* the seq goes after part seq_after (1-based), 0: nowhere */
+    int nparts;
+    const char *const *parts;
+    const size_t *lens;
+} sr_store_publish_args;
+/* Reply: {status, seq}; status ok|gone|superseded|unpaired. One round trip. */
+int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata);
+
+/* Clears member's owner if it is still owner, records its delivered seq and
+ * publishes event (may be NULL). Reply: 1 left, 0 was not the owner. */
+int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
+                   const char *owner, uint64_t last_seq, const char *event, size_t event_len,
+                   sr_store_cb *cb, void *privdata);
+/* Reply: the retained envelopes with seq > since, oldest first. */
+int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
+                     sr_store_cb *cb, void *privdata);
+
+typedef struct sr_store_member_seq {
+    const char *member, *owner;
+    uint64_t seq;
+} sr_store_member_seq;
+/* Refreshes a session's TTLs and records its local members' delivered seqs. */
+int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
+                   size_t n);
+
+/* Failed join attempts of one client IP this minute (reply: integer or nil). */
+int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata);
+void sr_store_join_failed(sr_store *s, const char *ip);
+
+typedef struct sr_store_heartbeat_args {
+    long long connections, sessions, started_ms;
+} sr_store_heartbeat_args;
+/* Writes this node's liveness record, prunes the indexes and reads the cluster:
+ * reply {active sessions, connections on live nodes, {live node ids}}. */
+int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
+                       void *privdata);
+
+#define SR_NODE_TTL_SECONDS 10
+#define SR_HEARTBEAT_MS 2000
+
+#endif

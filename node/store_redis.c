@@ -1,0 +1,337 @@
+/* store_redis.c - store.h over one hiredis command connection. Multi-step
+ * updates are the Lua scripts of node/scripts (embedded at build time),
+ * loaded on every (re)connect and called with EVALSHA. */
+#include "redis_conn.h"
+#include "sr_buf.h"
+#include "sr_log.h"
+#include "store.h"
+
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
+    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[];
+
+enum script { S_JOIN, S_PUBLISH, S_LEAVE, S_HISTORY, S_TOUCH, S_HEARTBEAT, S_COUNT };
+static const char *const script_source[S_COUNT] = {
+    sr_lua_session_join,    sr_lua_session_publish, sr_lua_session_leave,
+    sr_lua_session_history, sr_lua_session_touch,   sr_lua_node_heartbeat,
+};
+
+struct sr_store {
+    sr_redis redis;
+    const sr_config *cfg;
+    char sha[S_COUNT][41];
+};
+
+/* ---------- replies ---------- */
+
+#define R(r) ((const redisReply *)(r))
+
+enum sr_reply_type sr_reply_type(const sr_reply *r)
+{
+    switch (R(r)->type) {
+    case REDIS_REPLY_NIL: return SR_REPLY_NIL;
+    case REDIS_REPLY_INTEGER: return SR_REPLY_INT;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS: return SR_REPLY_STR;
+    case REDIS_REPLY_ARRAY: return SR_REPLY_ARR;
+    case REDIS_REPLY_ERROR: return SR_REPLY_ERR;
+    default: return SR_REPLY_OTHER;
+    }
+}
+
+long long sr_reply_int(const sr_reply *r)
+{
+    if (!r) return 0;
+    if (R(r)->type == REDIS_REPLY_INTEGER) return R(r)->integer;
+    if (R(r)->type == REDIS_REPLY_STRING) return strtoll(R(r)->str, NULL, 10);
+    return 0;
+}
+
+const char *sr_reply_str(const sr_reply *r, size_t *len)
+{
+    if (!r || (R(r)->type != REDIS_REPLY_STRING && R(r)->type != REDIS_REPLY_STATUS)) return NULL;
+    if (len) *len = R(r)->len;
+    return R(r)->str;
+}
+
+size_t sr_reply_count(const sr_reply *r)
+{
+    return r && R(r)->type == REDIS_REPLY_ARRAY ? R(r)->elements : 0;
+}
+
+const sr_reply *sr_reply_at(const sr_reply *r, size_t i)
+{
+    return i < sr_reply_count(r) ? (const sr_reply *)R(r)->element[i] : NULL;
+}
+
+/* ---------- plumbing ---------- */
+
+static void load_scripts(sr_store *s);
+
+typedef struct call {
+    sr_store *store;
+    sr_store_cb *cb;
+    void *privdata;
+} call;
+
+static void on_call_reply(redisAsyncContext *ac, void *reply, void *arg)
+{
+    call *c = arg;
+    const redisReply *rep = reply;
+    if (rep && rep->type == REDIS_REPLY_ERROR) {
+        /* The script cache was flushed behind our back: load them again. */
+        if (!strncmp(rep->str, "NOSCRIPT", 8)) load_scripts(c->store);
+        rep = NULL;
+    }
+    if (c->cb) c->cb((const sr_reply *)rep, c->privdata);
+    free(c);
+}
+
+/* Sends argv; on success cb gets the reply (NULL on failure), on -1 it is not called. */
+static int send_argv(sr_store *s, sr_store_cb *cb, void *privdata, int argc, const char **argv,
+                     const size_t *lens)
+{
+    call *c = sr_xmalloc(sizeof *c);
+    c->store = s;
+    c->cb = cb;
+    c->privdata = privdata;
+    if (sr_redis_command(&s->redis, on_call_reply, c, argc, argv, lens) < 0) {
+        free(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void load_scripts(sr_store *s)
+{
+    for (int i = 0; i < S_COUNT; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", script_source[i]};
+        sr_redis_command(&s->redis, NULL, NULL, 3, argv, NULL);
+    }
+}
+
+static void on_state(sr_redis *r, bool up, void *privdata)
+{
+    if (up) load_scripts(privdata);
+}
+
+sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
+{
+    sr_store *s = sr_xcalloc(1, sizeof *s);
+    s->cfg = cfg;
+    for (int i = 0; i < S_COUNT; i++) {
+        unsigned char md[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *)script_source[i], strlen(script_source[i]), md);
+        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
+            snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
+    }
+    sr_redis_init(&s->redis, base, &cfg->redis, "store", on_state, s);
+    return s;
+}
+
+void sr_store_free(sr_store *s)
+{
+    sr_redis_close(&s->redis);
+    free(s);
+}
+
+bool sr_store_up(const sr_store *s)
+{
+    return s->redis.up;
+}
+
+unsigned sr_store_pending(const sr_store *s)
+{
+    return s->redis.pending;
+}
+
+void sr_store_stats_get(const sr_store *s, sr_store_stats *out)
+{
+    out->commands = s->redis.commands;
+    out->failures = s->redis.failures;
+    out->rtt_us_sum = s->redis.rtt_us_sum;
+    out->up = s->redis.up;
+}
+
+/* ---------- keys ---------- */
+
+typedef struct keys {
+    char session[320], log[330], channel[320], member[256];
+} keys;
+
+static void session_keys(const sr_store *s, keys *k, const char *kind, const char *id)
+{
+    const char *p = s->cfg->key_prefix;
+    snprintf(k->session, sizeof k->session, "%ssession:%s:{%s}", p, kind, id);
+    snprintf(k->log, sizeof k->log, "%s:log", k->session);
+    snprintf(k->channel, sizeof k->channel, "%schan:%s:{%s}", p, kind, id);
+    snprintf(k->member, sizeof k->member, "%s:%s", kind, id);
+}
+
+static void mark_active(sr_store *s, const keys *k, const char *now)
+{
+    char zset[200];
+    snprintf(zset, sizeof zset, "%ssessions", s->cfg->key_prefix);
+    const char *argv[4] = {"ZADD", zset, now, k->member};
+    send_argv(s, NULL, NULL, 4, argv, NULL);
+}
+
+static void now_str(char *out, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, cap, "%llu", (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+}
+
+/* ---------- operations ---------- */
+
+int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
+{
+    keys k;
+    char now[24], ttl[16], max[16];
+    session_keys(s, &k, a->kind, a->id);
+    now_str(now, sizeof now);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    snprintf(max, sizeof max, "%u", a->max_members);
+    const char *argv[] = {"EVALSHA", s->sha[S_JOIN], "2", k.session, k.log, a->kind, a->member,
+                          a->owner, now, ttl, a->create ? "1" : "0", k.channel, max,
+                          a->event ? a->event : ""};
+    size_t lens[14];
+    for (int i = 0; i < 13; i++)
+        lens[i] = strlen(argv[i]);
+    lens[13] = a->event ? a->event_len : 0;
+    if (send_argv(s, cb, privdata, 14, argv, lens) < 0) return -1;
+    mark_active(s, &k, now); /* an unknown id adds a stale entry pruned after the TTL */
+    return 0;
+}
+
+int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
+{
+    keys k;
+    char now[24], ttl[16], hist[16], min[16], at[16];
+    const char *argv[32];
+    size_t lens[32];
+    int n = 0;
+    if (a->nparts > 16) return -1;
+    session_keys(s, &k, a->kind, a->id);
+    now_str(now, sizeof now);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    snprintf(hist, sizeof hist, "%d", s->cfg->history_size);
+    snprintf(min, sizeof min, "%u", a->min_members);
+    snprintf(at, sizeof at, "%d", a->seq_after);
+    const char *fixed[] = {"EVALSHA", s->sha[S_PUBLISH], "2", k.session, k.log, k.channel, a->from,
+                           a->owner, a->to, ttl, now, hist, a->touch ? "1" : "0", min, at};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
+        argv[n] = fixed[i];
+        lens[n] = strlen(fixed[i]);
+    }
+    for (int i = 0; i < a->nparts; i++, n++) {
+        argv[n] = a->parts[i];
+        lens[n] = a->lens[i];
+    }
+    if (send_argv(s, cb, privdata, n, argv, lens) < 0) return -1;
+    if (a->touch) mark_active(s, &k, now);
+    return 0;
+}
+
+int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
+                   const char *owner, uint64_t last_seq, const char *event, size_t event_len,
+                   sr_store_cb *cb, void *privdata)
+{
+    keys k;
+    char seq[24];
+    session_keys(s, &k, kind, id);
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)last_seq);
+    const char *argv[] = {"EVALSHA", s->sha[S_LEAVE], "1", k.session, member, owner, seq,
+                          k.channel, event ? event : ""};
+    size_t lens[9];
+    for (int i = 0; i < 8; i++)
+        lens[i] = strlen(argv[i]);
+    lens[8] = event ? event_len : 0;
+    return send_argv(s, cb, privdata, 9, argv, lens);
+}
+
+int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
+                     sr_store_cb *cb, void *privdata)
+{
+    keys k;
+    char seq[24];
+    session_keys(s, &k, kind, id);
+    snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
+    const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq};
+    return send_argv(s, cb, privdata, 5, argv, NULL);
+}
+
+int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
+                   size_t n)
+{
+    keys k;
+    char now[24], ttl[16], seqs[16][24];
+    const char *argv[7 + 3 * 16];
+    size_t argc = 0;
+    if (n > 16) n = 16;
+    session_keys(s, &k, kind, id);
+    now_str(now, sizeof now);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    const char *fixed[] = {"EVALSHA", s->sha[S_TOUCH], "2", k.session, k.log, ttl, now};
+    for (size_t i = 0; i < 7; i++)
+        argv[argc++] = fixed[i];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(seqs[i], sizeof seqs[i], "%llu", (unsigned long long)m[i].seq);
+        argv[argc++] = m[i].member;
+        argv[argc++] = m[i].owner;
+        argv[argc++] = seqs[i];
+    }
+    if (send_argv(s, NULL, NULL, (int)argc, argv, NULL) < 0) return -1;
+    mark_active(s, &k, now);
+    return 0;
+}
+
+static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *ip)
+{
+    snprintf(out, cap, "%sratelimit:join:%s", s->cfg->key_prefix, ip);
+}
+
+int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata)
+{
+    char key[256];
+    ratelimit_key(s, key, sizeof key, ip);
+    const char *argv[] = {"GET", key};
+    return send_argv(s, cb, privdata, 2, argv, NULL);
+}
+
+void sr_store_join_failed(sr_store *s, const char *ip)
+{
+    char key[256];
+    ratelimit_key(s, key, sizeof key, ip);
+    const char *incr[] = {"INCR", key};
+    const char *expire[] = {"EXPIRE", key, "60", "NX"};
+    send_argv(s, NULL, NULL, 2, incr, NULL);
+    send_argv(s, NULL, NULL, 4, expire, NULL);
+}
+
+int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
+                       void *privdata)
+{
+    const char *p = s->cfg->key_prefix, *id = s->cfg->node_id;
+    char node[256], nodes[200], sessions[200], chan[300], node_prefix[200];
+    char now[24], node_ttl[16], ttl[16], conns[24], sess[24], started[24];
+    snprintf(node, sizeof node, "%snode:%s", p, id);
+    snprintf(nodes, sizeof nodes, "%snodes", p);
+    snprintf(sessions, sizeof sessions, "%ssessions", p);
+    snprintf(chan, sizeof chan, "%schan:node:%s", p, id);
+    snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
+    now_str(now, sizeof now);
+    snprintf(node_ttl, sizeof node_ttl, "%d", SR_NODE_TTL_SECONDS);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    snprintf(conns, sizeof conns, "%lld", a->connections);
+    snprintf(sess, sizeof sess, "%lld", a->sessions);
+    snprintf(started, sizeof started, "%lld", a->started_ms);
+    const char *argv[] = {"EVALSHA", s->sha[S_HEARTBEAT], "3", node, nodes, sessions, id, now,
+                          node_ttl, ttl, conns, sess, started, chan, node_prefix};
+    return send_argv(s, cb, privdata, 15, argv, NULL);
+}

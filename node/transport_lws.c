@@ -1,0 +1,251 @@
+/* transport_lws.c - WebSocket connections: upgrade and dialect choice by
+ * path, reassembly of fragmented messages with the size limit, one frame per
+ * WRITEABLE callback from a per-connection queue of shared frames, and named
+ * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
+ * one protocol is the vhost default and the dialect is chosen here. */
+#include "sr_log.h"
+#include "transport_lws.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_PRE");
+
+static size_t queue_limit(const sr_transport *t)
+{
+    /* a slow reader may fall this far behind before it is cut off (it resumes) */
+    return (size_t)t->cfg->max_message_bytes + 8u * 1024 * 1024;
+}
+
+static int transport_send(void *handle, sr_frame *f)
+{
+    sr_pss *pss = handle;
+    sr_transport *t = lws_context_user(lws_get_context(pss->wsi));
+    if (pss->queued_bytes + f->len > queue_limit(t)) {
+        sr_log_warn("closing a slow reader (%zu bytes queued)", pss->queued_bytes);
+        pss->close_pending = true;
+        pss->close_code = SR_CLOSE_SLOW_READER;
+        snprintf(pss->close_reason, sizeof pss->close_reason, "slow reader");
+        lws_callback_on_writable(pss->wsi);
+        return -1;
+    }
+    out_item *it = sr_xmalloc(sizeof *it);
+    it->frame = sr_frame_ref(f);
+    it->next = NULL;
+    if (pss->tail)
+        pss->tail->next = it;
+    else
+        pss->head = it;
+    pss->tail = it;
+    pss->queued_bytes += f->len;
+    lws_callback_on_writable(pss->wsi);
+    return 0;
+}
+
+static void transport_close(void *handle, int code, const char *reason)
+{
+    sr_pss *pss = handle;
+    pss->close_pending = true;
+    pss->close_code = code;
+    snprintf(pss->close_reason, sizeof pss->close_reason, "%s", reason ? reason : "");
+    lws_callback_on_writable(pss->wsi);
+}
+
+static uint64_t transport_oldest_unsent_seq(void *handle)
+{
+    sr_pss *pss = handle;
+    for (out_item *it = pss->head; it; it = it->next)
+        if (it->frame->seq) return it->frame->seq;
+    return 0;
+}
+
+const sr_transport_ops sr_transport_lws_ops = {
+    transport_send,
+    transport_close,
+    transport_oldest_unsent_seq,
+};
+
+static void client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (t->cfg->trust_proxy && lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
+        char *comma = strchr(out, ',');
+        if (comma) *comma = '\0';
+        char *s = out;
+        while (*s == ' ')
+            s++;
+        memmove(out, s, strlen(s) + 1);
+        for (char *e = out + strlen(out); e > out && e[-1] == ' '; e--)
+            e[-1] = '\0';
+        if (out[0]) return;
+    }
+    lws_get_peer_simple(wsi, out, cap);
+}
+
+static const sr_dialect *dialect_of(struct lws *wsi)
+{
+    char path[512];
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0) return NULL;
+    return sr_dialect_for_path(path);
+}
+
+static void drop_queue(sr_pss *pss)
+{
+    while (pss->head) {
+        out_item *it = pss->head;
+        pss->head = it->next;
+        sr_frame_unref(it->frame);
+        free(it);
+    }
+    pss->tail = NULL;
+    pss->queued_bytes = 0;
+}
+
+static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *in, size_t len)
+{
+    size_t remaining = lws_remaining_packet_payload(wsi);
+    bool final = lws_is_final_fragment(wsi) && remaining == 0;
+    if (pss->rx.len + len + remaining > (size_t)t->cfg->max_message_bytes) {
+        sr_core_error(t->core, SR_ERROR_TOO_BIG);
+        static const char reason[] = "message too big";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
+                         sizeof reason - 1);
+        return -1;
+    }
+    if (!pss->conn) return 0;
+    bool binary = lws_frame_is_binary(wsi);
+    if (final && pss->rx.len == 0) { /* the common case: no copy */
+        sr_conn_receive(pss->conn, in, len, binary);
+        return 0;
+    }
+    sr_buf_append(&pss->rx, in, len);
+    if (!final) return 0;
+    sr_conn_receive(pss->conn, pss->rx.data, pss->rx.len, binary);
+    if (pss->rx.cap > 1024 * 1024)
+        sr_buf_free(&pss->rx);
+    else
+        sr_buf_reset(&pss->rx);
+    return 0;
+}
+
+static int on_writeable(struct lws *wsi, sr_pss *pss)
+{
+    out_item *it = pss->head;
+    if (it) {
+        pss->head = it->next;
+        if (!pss->head) pss->tail = NULL;
+        sr_frame *f = it->frame;
+        pss->queued_bytes -= f->len;
+        free(it);
+        int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
+        sr_frame_unref(f);
+        if (n < 0) return -1;
+        if (pss->head || pss->close_pending) lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (pss->close_pending) {
+        lws_close_reason(wsi, (enum lws_close_status)pss->close_code,
+                         (unsigned char *)pss->close_reason, strlen(pss->close_reason));
+        return -1;
+    }
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    sr_pss *pss = user;
+    sr_transport *t = lws_context_user(lws_get_context(wsi));
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        if (t->core->draining || !dialect_of(wsi)) return -1; /* refuse the upgrade */
+        return 0;
+    case LWS_CALLBACK_ESTABLISHED: {
+        char ip[64];
+        client_ip(t, wsi, ip, sizeof ip);
+        memset(pss, 0, sizeof *pss);
+        pss->wsi = wsi;
+        sr_buf_init(&pss->rx);
+        pss->conn = sr_conn_open(t->core, pss, dialect_of(wsi), ip);
+        return 0;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        return on_receive(t, wsi, pss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return on_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED:
+        if (pss->conn) sr_conn_closed(pss->conn);
+        pss->conn = NULL;
+        drop_queue(pss);
+        sr_buf_free(&pss->rx);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return sr_http_request(t, wsi, pss, in);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return sr_http_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        sr_buf_free(&pss->http_body);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static const struct lws_protocols protocols[] = {
+    {"syncrelay", callback, sizeof(sr_pss), 65536, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    sr_log(level == LLL_ERR ? SR_LOG_ERROR : SR_LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
+{
+    sr_transport *t = sr_xcalloc(1, sizeof *t);
+    struct lws_context_creation_info info;
+    void *loops[1] = {base};
+
+    t->cfg = cfg;
+    int hb = cfg->heartbeat_interval;
+    t->retry.secs_since_valid_ping = (uint16_t)hb;
+    t->retry.secs_since_valid_hangup = (uint16_t)(hb * 3 > 65535 ? 65535 : hb * 3);
+
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    memset(&info, 0, sizeof info);
+    info.port = cfg->port;
+    info.protocols = protocols;
+    info.foreign_loops = loops;
+    info.user = t;
+    info.retry_and_idle_policy = &t->retry;
+    info.options = LWS_SERVER_OPTION_LIBEVENT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
+    t->ctx = lws_create_context(&info);
+    if (!t->ctx) {
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void sr_transport_attach(sr_transport *t, sr_core *core)
+{
+    t->core = core;
+}
+
+void sr_transport_free(sr_transport *t)
+{
+    if (!t) return;
+    lws_context_destroy(t->ctx);
+    free(t);
+}

@@ -1,0 +1,35 @@
+/* sr_envelope.h - the record a session's channel carries and its log retains:
+ *
+ *     <kind>\n<seq>\n<from>\n<to>\n<frame bytes>
+ *
+ * kind 'm' is a sequenced message, 'e' an unsequenced event, 'x' a supersede
+ * notice (member <to> now belongs to connection <from>). <to> is '*' (all
+ * members but the sender), '@' (all members) or one member id. The Lua
+ * scripts in node/scripts write the same format. */
+#ifndef SR_ENVELOPE_H
+#define SR_ENVELOPE_H
+
+#include "sr_buf.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SR_ENVELOPE_MESSAGE 'm'
+#define SR_ENVELOPE_EVENT 'e'
+#define SR_ENVELOPE_SUPERSEDE 'x'
+
+typedef struct sr_envelope {
+    char kind;
+    uint64_t seq;
+    const char *from, *to, *frame;
+    size_t from_len, to_len, frame_len;
+} sr_envelope;
+
+/* Parses s[0..n) in place (the envelope points into s). Returns 0 or -1. */
+int sr_envelope_parse(sr_envelope *e, const char *s, size_t n);
+void sr_envelope_write(sr_buf *b, char kind, uint64_t seq, const char *from, const char *to,
+                       const char *frame, size_t frame_len);
+/* Whether a connection holding member should receive e. */
+bool sr_envelope_is_for(const sr_envelope *e, const char *member);
+
+#endif

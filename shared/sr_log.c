@@ -1,0 +1,51 @@
+/* sr_log.c - logging. Records are written whole with one write() so that
+ * lines from several processes sharing a terminal do not interleave. */
+#include "sr_log.h"
+#include "sr_buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_json;
+static char log_node[128] = "-";
+
+void sr_log_setup(int json, const char *node)
+{
+    log_json = json;
+    if (node) snprintf(log_node, sizeof log_node, "%s", node);
+}
+
+void sr_log(enum sr_log_level level, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    char msg[2048], stamp[40];
+    struct timespec ts;
+    struct tm tm;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
+
+    sr_buf b;
+    sr_buf_init(&b);
+    if (log_json) {
+        sr_buf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"node\":", stamp, names[level]);
+        sr_buf_append_json_string(&b, log_node, strlen(log_node));
+        sr_buf_append_str(&b, ",\"msg\":");
+        sr_buf_append_json_string(&b, msg, strlen(msg));
+        sr_buf_append_str(&b, "}\n");
+    } else {
+        sr_buf_printf(&b, "%s %-5s [%s] %s\n", stamp, names[level], log_node, msg);
+    }
+    ssize_t w = write(STDERR_FILENO, b.data, b.len);
+    (void)w;
+    sr_buf_free(&b);
+}

@@ -1,0 +1,78 @@
+#include "check.h"
+#include "config.h"
+
+static const char **fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+    for (const char **e = fake_env; e && *e; e += 2)
+        if (!strcmp(e[0], name)) return e[1];
+    return NULL;
+}
+
+static int load(sr_config *c, const char **env, int argc, char **argv, char *err)
+{
+    fake_env = env;
+    return sr_config_load(c, argc, argv, fake_getenv, err, 256);
+}
+
+int main(void)
+{
+    sr_config c;
+    char err[256];
+    char *noargs[] = {"syncrelay"};
+
+    CHECK(load(&c, NULL, 1, noargs, err) == 0);
+    CHECK(c.port == 8080 && c.session_ttl == 1800 && c.max_message_bytes == 10485760);
+    CHECK(c.heartbeat_interval == 30 && c.drain_timeout == 20 && c.history_size == 100);
+    CHECK(c.redis_url == NULL && c.node_id && c.node_id[0]);
+    CHECK_STR(c.key_prefix, "syncrelay:");
+    sr_config_free(&c);
+
+    const char *env[] = {"PORT", "9000", "SESSION_TTL", "60", "REDIS_URL",
+                         "redis://:pw@10.1.2.3:6380/2", "NODE_ID", "n1", NULL};
+    char *args[] = {"syncrelay", "--port", "9001", "--session-ttl=5"};
+    CHECK(load(&c, env, 4, args, err) == 0);
+    CHECK(c.port == 9001 && c.session_ttl == 5); /* flags win */
+    CHECK_STR(c.redis.host, "10.1.2.3");
+    CHECK(c.redis.port == 6380 && c.redis.db == 2 && !strcmp(c.redis.password, "pw"));
+    CHECK(c.redis.username == NULL);
+    CHECK_STR(c.node_id, "n1");
+    sr_config_free(&c);
+
+    const char *bad_port[] = {"PORT", "99999", NULL};
+    CHECK(load(&c, bad_port, 1, noargs, err) == -1 && strstr(err, "PORT"));
+    sr_config_free(&c);
+    const char *bad_num[] = {"SESSION_TTL", "10s", NULL};
+    CHECK(load(&c, bad_num, 1, noargs, err) == -1 && strstr(err, "SESSION_TTL"));
+    sr_config_free(&c);
+    const char *bad_log[] = {"LOG_FORMAT", "xml", NULL};
+    CHECK(load(&c, bad_log, 1, noargs, err) == -1 && strstr(err, "LOG_FORMAT"));
+    sr_config_free(&c);
+    const char *tls_half[] = {"TLS_CERT", "/x.pem", NULL};
+    CHECK(load(&c, tls_half, 1, noargs, err) == -1);
+    sr_config_free(&c);
+    char *unknown[] = {"syncrelay", "--nope", "1"};
+    CHECK(load(&c, NULL, 3, unknown, err) == -1 && strstr(err, "--nope"));
+    sr_config_free(&c);
+    char *help[] = {"syncrelay", "--help"};
+    CHECK(load(&c, NULL, 2, help, err) == 1);
+    sr_config_free(&c);
+
+    sr_redis_target t;
+    CHECK(sr_redis_url_parse(&t, "redis://localhost", err, sizeof err) == 0);
+    CHECK(!strcmp(t.host, "localhost") && t.port == 6379 && t.db == 0 && !t.password);
+    sr_redis_target_free(&t);
+    CHECK(sr_redis_url_parse(&t, "redis://user:secret@[::1]:7000/3", err, sizeof err) == 0);
+    CHECK(!strcmp(t.host, "::1") && t.port == 7000 && t.db == 3);
+    CHECK(!strcmp(t.username, "user") && !strcmp(t.password, "secret"));
+    sr_redis_target_free(&t);
+    CHECK(sr_redis_url_parse(&t, "unix:///tmp/r.sock?db=4", err, sizeof err) == 0);
+    CHECK(!strcmp(t.unix_path, "/tmp/r.sock") && t.db == 4 && !t.host);
+    sr_redis_target_free(&t);
+    const char *bad_urls[] = {"http://x", "redis://", "redis://h:0", "redis://h:70000",
+                              "redis://h/99", "unix://relative", "redis://h:12x"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++)
+        CHECK(sr_redis_url_parse(&t, bad_urls[i], err, sizeof err) == -1);
+    return check_done("config");
+}

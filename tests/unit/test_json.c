@@ -1,0 +1,54 @@
+#include "check.h"
+#include "sr_json.h"
+
+static int parses(const char *s)
+{
+    sr_json_doc d;
+    return sr_json_parse(&d, s, strlen(s)) == 0;
+}
+
+int main(void)
+{
+    sr_json_doc d;
+    const char *msg = " {\"type\":\"sync\", \"payload\" : {\"a\":[1,2.5e3,-0,true,null]},\"n\":7} ";
+    CHECK(sr_json_parse(&d, msg, strlen(msg)) == 0);
+    CHECK(d.root.type == SR_JSON_OBJECT && d.count == 3);
+    const sr_json_span *p = sr_json_get(&d, "payload");
+    CHECK(p && p->type == SR_JSON_OBJECT);
+    CHECK(p && p->n == strlen("{\"a\":[1,2.5e3,-0,true,null]}") &&
+          !memcmp(p->p, "{\"a\":[1,2.5e3,-0,true,null]}", p->n));
+    CHECK(sr_json_string_is(sr_json_get(&d, "type"), "sync"));
+    long long n = 0;
+    CHECK(sr_json_int(sr_json_get(&d, "n"), &n) == 0 && n == 7);
+    CHECK(sr_json_get(&d, "missing") == NULL);
+
+    /* escapes in keys and values */
+    const char *esc = "{\"t\\u0079pe\":\"p\\u00e9\\n\\ud83d\\ude00\"}";
+    CHECK(sr_json_parse(&d, esc, strlen(esc)) == 0);
+    char out[64];
+    CHECK(sr_json_string(sr_json_get(&d, "type"), out, sizeof out) == 8);
+    CHECK_STR(out, "p\xc3\xa9\n\xf0\x9f\x98\x80");
+    CHECK(sr_json_string(sr_json_get(&d, "type"), out, 4) == -1);
+
+    /* later duplicates win, as in JavaScript */
+    const char *dup = "{\"type\":\"a\",\"type\":\"b\"}";
+    CHECK(sr_json_parse(&d, dup, strlen(dup)) == 0 && sr_json_string_is(sr_json_get(&d, "type"), "b"));
+
+    /* not JSON */
+    const char *bad[] = {"", "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "01", "1.", "-",
+                         "tru", "\"\\x\"", "\"a", "{} {}", "\"\x01\"", "{'a':1}", "nul", "[1 2]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(!parses(bad[i]));
+    /* JSON but not objects */
+    CHECK(sr_json_parse(&d, "[1]", 3) == 0 && d.root.type == SR_JSON_ARRAY);
+    CHECK(sr_json_parse(&d, "\"x\"", 3) == 0 && d.root.type == SR_JSON_STRING);
+    /* nesting is bounded, not a stack overflow */
+    char deep[2000];
+    memset(deep, '[', 1000);
+    memset(deep + 1000, ']', 1000);
+    CHECK(sr_json_parse(&d, deep, sizeof deep) == -1);
+    CHECK(sr_json_parse(&d, deep + 800, 400) == 0);
+    /* integers only */
+    CHECK(sr_json_parse(&d, "{\"n\":1.5}", 9) == 0 && sr_json_int(sr_json_get(&d, "n"), &n) == -1);
+    return check_done("json");
+}
