@@ -1,0 +1,50 @@
+# Thin wrapper over CMake. `make run` starts a node; `make test` runs every test.
+# Both install what is missing first (Debian packages, libwebsockets with libevent).
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+PYTHON     ?= /usr/bin/python3
+JOBS       ?= $(shell nproc)
+LWS_PREFIX := $(abspath $(BUILD))/deps/lws
+
+.PHONY: all deps build asan run cluster test unit integration integration-asan format clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh $(BUILD)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_SANITIZE=ON \
+	    -DSR_LWS_PREFIX=$(LWS_PREFIX) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/syncrelay
+
+cluster: build
+	tools/dev-cluster
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+integration: build
+	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay $(PYTHON) -m pytest tests/integration -q
+
+# The same suite against the AddressSanitizer + UBSan build; a sanitizer report
+# in any node's log fails the test that ran it.
+integration-asan: asan
+	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_SANITIZED=1 \
+	    $(PYTHON) -m pytest tests/integration -q
+
+test: unit integration integration-asan
+
+format:
+	clang-format -i shared/*.[ch] node/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
