@@ -81,10 +81,10 @@ typedef struct sr_core {
     struct event *heartbeat_timer, *touch_timer;
     sr_metrics metrics;
     /* cluster view from the last heartbeat */
-    long long cluster_sessions, cluster_connections;
-    char **live_nodes;
-    size_t nlive;
-    bool cluster_known;
+    long long cluster_sessions, cluster_connections, cluster_nodes;
+    uint64_t heartbeat_ok_ms;   /* last answered heartbeat (monotonic), 0: none yet */
+    uint64_t heartbeat_sent_ms; /* last heartbeat sent */
+    bool was_up;                /* Redis was reachable at the previous tick */
     bool draining;
     uint64_t started_ms;
 } sr_core;
@@ -120,8 +120,6 @@ void sr_core_drain(sr_core *core);
 /* Close every socket with code (1012 on shutdown). */
 void sr_core_close_all(sr_core *core, int code, const char *reason);
 bool sr_core_ready(const sr_core *core);
-/* Whether node is alive according to the last heartbeat (true when unknown). */
-bool sr_core_node_alive(const sr_core *core, const char *node, size_t len);
 void sr_core_health_json(sr_core *core, sr_buf *out);
 void sr_core_metrics_text(sr_core *core, sr_buf *out);
 void sr_core_error(sr_core *core, enum sr_error_kind kind);
@@ -173,7 +171,7 @@ typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
 int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb);
 /* A field of the session hash, or NULL. */
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len);
-/* Calls fn for each other member that is online on a live node. */
+/* Calls fn for each other member that is online (on a node that is alive). */
 void sr_join_each_online(sr_conn *c, const sr_join_result *r,
                          void (*fn)(sr_conn *c, const char *member, size_t len));
 

@@ -25,38 +25,33 @@ void sr_core_error(sr_core *core, enum sr_error_kind kind)
     core->metrics.errors[kind]++;
 }
 
-static void free_live_nodes(sr_core *core)
-{
-    for (size_t i = 0; i < core->nlive; i++)
-        free(core->live_nodes[i]);
-    free(core->live_nodes);
-    core->live_nodes = NULL;
-    core->nlive = 0;
-}
-
 static void on_heartbeat(const sr_reply *reply, void *arg)
 {
     sr_core *core = arg;
     if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 3) return;
+    long long nodes = sr_reply_int(sr_reply_at(reply, 2));
     core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
     core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
-    const sr_reply *live = sr_reply_at(reply, 2);
-    free_live_nodes(core);
-    core->nlive = sr_reply_count(live);
-    core->live_nodes = sr_xcalloc(core->nlive, sizeof *core->live_nodes);
-    for (size_t i = 0; i < core->nlive; i++) {
-        size_t len;
-        const char *s = sr_reply_str(sr_reply_at(live, i), &len);
-        core->live_nodes[i] = sr_xmalloc(len + 1);
-        memcpy(core->live_nodes[i], s ? s : "", s ? len : 0);
-        core->live_nodes[i][s ? len : 0] = '\0';
-    }
-    core->cluster_known = true;
+    if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
+        sr_log_info("cluster: %lld live nodes, %lld connections, %lld active sessions", nodes,
+                    core->cluster_connections, core->cluster_sessions);
+    core->cluster_nodes = nodes;
+    core->heartbeat_ok_ms = sr_monotonic_ms();
 }
 
+/* Ticks every 250 ms; beats every SR_HEARTBEAT_MS, and at once when Redis
+ * answers again, so a node is visible to its peers as soon as it can be. */
 static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
 {
     sr_core *core = arg;
+    uint64_t now = sr_monotonic_ms();
+    bool up = sr_store_up(core->store);
+    if (!up || (core->heartbeat_ok_ms && core->was_up && now - core->heartbeat_sent_ms < SR_HEARTBEAT_MS)) {
+        core->was_up = up;
+        return;
+    }
+    core->was_up = true;
+    core->heartbeat_sent_ms = now;
     sr_store_heartbeat_args a = {core->nconns, (long long)sr_core_local_sessions(core),
                                  (long long)core->started_ms};
     sr_store_heartbeat(core->store, &a, on_heartbeat, core);
@@ -79,14 +74,13 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
     core->started_ms = sr_now_ms();
     sr_map_init(&core->sessions);
 
-    struct timeval hb = {SR_HEARTBEAT_MS / 1000, (SR_HEARTBEAT_MS % 1000) * 1000};
+    struct timeval hb = {0, 250 * 1000};
     uint64_t touch_ms = sr_core_touch_interval_ms(core) / 2;
     struct timeval tt = {(time_t)(touch_ms / 1000), (suseconds_t)((touch_ms % 1000) * 1000)};
     core->heartbeat_timer = event_new(base, -1, EV_PERSIST, heartbeat_tick, core);
     core->touch_timer = event_new(base, -1, EV_PERSIST, touch_tick, core);
     event_add(core->heartbeat_timer, &hb);
     event_add(core->touch_timer, &tt);
-    heartbeat_tick(-1, 0, core);
     return core;
 }
 
@@ -94,7 +88,6 @@ void sr_core_free(sr_core *core)
 {
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
-    free_live_nodes(core);
     sr_map_free(&core->sessions);
     free(core);
 }
@@ -115,16 +108,6 @@ bool sr_core_ready(const sr_core *core)
     return !core->draining && sr_store_up(core->store) && sr_bus_up(core->bus);
 }
 
-bool sr_core_node_alive(const sr_core *core, const char *node, size_t len)
-{
-    if (!core->cluster_known) return true;
-    if (len == strlen(core->cfg->node_id) && !memcmp(node, core->cfg->node_id, len)) return true;
-    for (size_t i = 0; i < core->nlive; i++)
-        if (strlen(core->live_nodes[i]) == len && !memcmp(core->live_nodes[i], node, len))
-            return true;
-    return false;
-}
-
 void sr_core_health_json(sr_core *core, sr_buf *out)
 {
     char stamp[40];
@@ -140,10 +123,10 @@ void sr_core_health_json(sr_core *core, sr_buf *out)
     sr_buf_printf(out,
                   ",\"timestamp\":\"%s\",\"uptimeSeconds\":%llu,\"redis\":\"%s\","
                   "\"draining\":%s,\"connections\":%u,\"sessions\":%zu,"
-                  "\"activeSessions\":%lld,\"totalConnections\":%lld,\"nodes\":%zu}",
+                  "\"activeSessions\":%lld,\"totalConnections\":%lld,\"nodes\":%lld}",
                   stamp, (unsigned long long)((now - core->started_ms) / 1000), up ? "up" : "down",
                   core->draining ? "true" : "false", core->nconns, sr_core_local_sessions(core),
-                  core->cluster_sessions, core->cluster_connections, core->nlive);
+                  core->cluster_sessions, core->cluster_connections, core->cluster_nodes);
 }
 
 static void metric(sr_buf *out, const char *name, const char *type, const char *help,

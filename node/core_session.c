@@ -412,8 +412,6 @@ void sr_join_each_online(sr_conn *c, const sr_join_result *r,
         const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
         if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0 || vlen == 0) continue;
         if (klen - 2 == strlen(c->member) && !memcmp(k + 2, c->member, klen - 2)) continue;
-        const char *slash = memrchr(v, '/', vlen);
-        if (!slash || !sr_core_node_alive(c->core, v, (size_t)(slash - v))) continue;
         fn(c, k + 2, klen - 2);
     }
 }

@@ -43,7 +43,8 @@ typedef struct sr_store_join_args {
     const char *event;    /* envelope published to the others, or NULL */
     size_t event_len;
 } sr_store_join_args;
-/* Reply: {status, previous owner, hash fields...}; status ok|exists|unknown|full. */
+/* Reply: {status, previous owner, hash fields...}; status ok|exists|unknown|full.
+ * Holders on nodes whose liveness record expired read as '' (offline). */
 int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata);
 
 typedef struct sr_store_publish_args {
@@ -83,7 +84,7 @@ typedef struct sr_store_heartbeat_args {
     long long connections, sessions, started_ms;
 } sr_store_heartbeat_args;
 /* Writes this node's liveness record, prunes the indexes and reads the cluster:
- * reply {active sessions, connections on live nodes, {live node ids}}. */
+ * reply {active sessions, connections on live nodes, live nodes}. */
 int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
                        void *privdata);
 

@@ -192,19 +192,20 @@ static void now_str(char *out, size_t cap)
 int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], max[16];
+    char now[24], ttl[16], max[16], node_prefix[200];
     session_keys(s, &k, a->kind, a->id);
+    snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
     now_str(now, sizeof now);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA", s->sha[S_JOIN], "2", k.session, k.log, a->kind, a->member,
                           a->owner, now, ttl, a->create ? "1" : "0", k.channel, max,
-                          a->event ? a->event : ""};
-    size_t lens[14];
-    for (int i = 0; i < 13; i++)
+                          a->event ? a->event : "", node_prefix};
+    size_t lens[15];
+    for (int i = 0; i < 15; i++)
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
-    if (send_argv(s, cb, privdata, 14, argv, lens) < 0) return -1;
+    if (send_argv(s, cb, privdata, 15, argv, lens) < 0) return -1;
     mark_active(s, &k, now); /* an unknown id adds a stale entry pruned after the TTL */
     return 0;
 }

@@ -10,8 +10,12 @@
 -- ARGV[6]  create           "1": the session must not exist; "0": it must
 -- ARGV[7]  channel          ARGV[8]  max members online, "0" for no limit
 -- ARGV[9]  joined envelope  published to the others ("" for none)
+-- ARGV[10] node key prefix  "<prefix>node:": a holder whose node's liveness
+--                           key has expired is offline (its node died)
 --
--- Returns {status, previous owner, HGETALL of the session...} where status is
+-- Reads node liveness keys by name: fine on a standalone Redis, which is what
+-- syncrelay supports today. Returns {status, previous owner, HGETALL of the
+-- session...} with holders on dead nodes shown as '' (offline); status is
 -- ok | exists | unknown | full.
 local session, log = KEYS[1], KEYS[2]
 local member, owner = 'm:' .. ARGV[2], ARGV[3]
@@ -25,15 +29,20 @@ else
     end
 end
 
+local function online(holder)
+    local node = string.match(holder, '^(.*)/')
+    return node ~= nil and redis.call('EXISTS', ARGV[10] .. node) == 1
+end
+
 local previous = redis.call('HGET', session, member)
 local limit = tonumber(ARGV[8])
 if limit > 0 and not (previous and previous ~= '') then
-    local online = 0
+    local count = 0
     local fields = redis.call('HGETALL', session)
     for i = 1, #fields, 2 do
-        if string.sub(fields[i], 1, 2) == 'm:' and fields[i + 1] ~= '' then online = online + 1 end
+        if string.sub(fields[i], 1, 2) == 'm:' and online(fields[i + 1]) then count = count + 1 end
     end
-    if online >= limit then return {'full', ''} end
+    if count >= limit then return {'full', ''} end
 end
 
 if not previous then redis.call('HINCRBY', session, 'members', 1) end
@@ -48,5 +57,12 @@ if ARGV[9] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[9]) end
 
 local reply = {'ok', previous or ''}
 local fields = redis.call('HGETALL', session)
-for i = 1, #fields do reply[#reply + 1] = fields[i] end
+for i = 1, #fields, 2 do
+    local value = fields[i + 1]
+    if string.sub(fields[i], 1, 2) == 'm:' and value ~= owner and not online(value) then
+        value = ''
+    end
+    reply[#reply + 1] = fields[i]
+    reply[#reply + 1] = value
+end
 return reply
