@@ -38,7 +38,7 @@ integration: build
 # The same suite against the AddressSanitizer + UBSan build; a sanitizer report
 # in any node's log fails the test that ran it.
 integration-asan: asan
-	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_SANITIZED=1 \
+	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
 	    $(PYTHON) -m pytest tests/integration -q
 
 test: unit integration integration-asan

@@ -95,7 +95,9 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *arg)
     channel_state *st = sr_map_get(&b->channels, session);
     if (!st) return;
     if (!strcmp(kind, "subscribe")) {
-        if (st->wanted) b->hooks.subscribed(b->hooks.privdata, session);
+        /* a late reply to a subscription being undone does not count */
+        if (st->wanted && !st->unsubscribe_in_flight)
+            b->hooks.subscribed(b->hooks.privdata, session);
     } else if (!strcmp(kind, "unsubscribe")) {
         st->unsubscribe_in_flight = false;
         if (st->wanted) {

@@ -78,6 +78,7 @@ typedef struct sr_core {
     sr_conn *conns;
     unsigned nconns;
     uint64_t next_conn_id;
+    char boot_id[12]; /* random per process: a restarted node's old connections stay dead */
     struct event *heartbeat_timer, *touch_timer;
     sr_metrics metrics;
     /* cluster view from the last heartbeat */
@@ -98,12 +99,13 @@ struct sr_conn {
     void *state; /* the dialect's per-connection state */
     uint64_t id;
     unsigned refs; /* the socket holds one, each pending Redis call one */
-    char owner[200]; /* "<node>/<id>", what Redis records as a member's holder */
+    char owner[200]; /* "<node>/<boot>/<id>", what Redis records as a member's holder */
     char ip[64];
     /* membership */
     sr_session *session;
     sr_conn *session_next, *session_prev;
     char member[128];
+    sr_buf left_event; /* envelope published when this member leaves, may be empty */
     enum sr_join_state join_state;
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
@@ -139,7 +141,8 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* Dialect -> transport, through the core. */
 void sr_conn_send(sr_conn *c, const char *data, size_t len);
-void sr_conn_send_frame(sr_conn *c, sr_frame *f);
+/* Returns 0, or -1 when the frame was not queued (closing, or over the queue limit). */
+int sr_conn_send_frame(sr_conn *c, sr_frame *f);
 void sr_conn_close(sr_conn *c, int code, const char *reason);
 void sr_conn_ref(sr_conn *c);
 void sr_conn_unref(sr_conn *c);
@@ -156,8 +159,10 @@ typedef struct sr_join_request {
     bool has_last_seq;
     uint64_t last_seq;
     unsigned max_members;
-    const char *joined_frame; /* sent to the other members, or NULL */
+    const char *joined_frame; /* sent to the other members now, or NULL */
     size_t joined_len;
+    const char *left_frame; /* sent to the other members when this one leaves, or NULL */
+    size_t left_len;
 } sr_join_request;
 
 typedef struct sr_join_result {
@@ -185,8 +190,8 @@ typedef struct sr_publish_request {
     const size_t *lens;
 } sr_publish_request;
 int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb);
-/* Leaves the session; left_frame (may be NULL) goes to the other members. */
-void sr_session_leave(sr_conn *c, const char *left_frame, size_t len);
+/* Leaves the session; the join's left_frame goes to the other members. */
+void sr_session_leave(sr_conn *c);
 
 uint64_t sr_now_ms(void);      /* wall clock */
 uint64_t sr_monotonic_ms(void);

@@ -31,7 +31,9 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
     c->state = d->state_size ? sr_xcalloc(1, d->state_size) : NULL;
     c->id = ++core->next_conn_id;
     c->refs = 1;
-    snprintf(c->owner, sizeof c->owner, "%s/%llu", core->cfg->node_id, (unsigned long long)c->id);
+    snprintf(c->owner, sizeof c->owner, "%s/%s/%llu", core->cfg->node_id, core->boot_id,
+             (unsigned long long)c->id);
+    sr_buf_init(&c->left_event);
     snprintf(c->ip, sizeof c->ip, "%s", ip ? ip : "");
     c->next = core->conns;
     if (core->conns) core->conns->prev = c;
@@ -54,7 +56,7 @@ void sr_conn_closed(sr_conn *c)
 {
     sr_core *core = c->core;
     if (c->dialect->close) c->dialect->close(c);
-    sr_session_leave(c, NULL, 0); /* no-op when the dialect already left */
+    sr_session_leave(c);
     c->transport = NULL;
     if (c->prev)
         c->prev->next = c->next;
@@ -74,19 +76,22 @@ void sr_conn_ref(sr_conn *c)
 void sr_conn_unref(sr_conn *c)
 {
     if (--c->refs) return;
+    sr_buf_free(&c->left_event);
     free(c->state);
     free(c);
 }
 
-void sr_conn_send_frame(sr_conn *c, sr_frame *f)
+int sr_conn_send_frame(sr_conn *c, sr_frame *f)
 {
-    if (!sr_conn_alive(c)) return;
-    c->core->metrics.messages_out++;
-    c->core->metrics.bytes_out += f->len;
+    if (!sr_conn_alive(c)) return -1;
     if (c->core->transport->send(c->transport, f) < 0) {
         sr_core_error(c->core, SR_ERROR_SLOW_READER);
         c->closing = true;
+        return -1;
     }
+    c->core->metrics.messages_out++;
+    c->core->metrics.bytes_out += f->len;
+    return 0;
 }
 
 void sr_conn_send(sr_conn *c, const char *data, size_t len)

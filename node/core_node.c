@@ -3,6 +3,7 @@
  * refresh, drain, and the /health and /metrics bodies. */
 #include "core.h"
 #include "sr_log.h"
+#include "sr_random.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
     core->was_up = true;
     core->heartbeat_sent_ms = now;
     sr_store_heartbeat_args a = {core->nconns, (long long)sr_core_local_sessions(core),
-                                 (long long)core->started_ms};
+                                 (long long)core->started_ms, core->boot_id};
     sr_store_heartbeat(core->store, &a, on_heartbeat, core);
 }
 
@@ -72,6 +73,7 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
     core->bus = bus;
     core->transport = transport;
     core->started_ms = sr_now_ms();
+    if (sr_random_code(core->boot_id, 8, "abcdefghijklmnopqrstuvwxyz0123456789") < 0) abort();
     sr_map_init(&core->sessions);
 
     struct timeval hb = {0, 250 * 1000};

@@ -82,13 +82,38 @@ size_t sr_core_local_sessions(const sr_core *core)
 static void fetch_backlog(sr_conn *c);
 
 /* Accepts the next envelope in seq order for c: delivers it when addressed to
- * c's member, skips it otherwise (own messages, other targets). */
-static void deliver(sr_conn *c, const sr_envelope *e, sr_frame **shared)
+ * c's member, skips it otherwise (own messages, other targets). A frame that
+ * could not be queued does not count as delivered: last_seq stops there. */
+static bool deliver(sr_conn *c, const sr_envelope *e, sr_frame **shared)
 {
+    if (!sr_conn_alive(c)) return false;
+    if (sr_envelope_is_for(e, c->member)) {
+        if (!*shared) *shared = sr_frame_new(e->frame, e->frame_len, e->seq);
+        if (sr_conn_send_frame(c, *shared) < 0) return false;
+    }
     c->last_seq = e->seq;
-    if (!sr_envelope_is_for(e, c->member)) return;
-    if (!*shared) *shared = sr_frame_new(e->frame, e->frame_len, e->seq);
-    sr_conn_send_frame(c, *shared);
+    return true;
+}
+
+/* The seq up to which c's member has really been served: frames still queued
+ * in the transport are not. This is what Redis records as d:<member>. */
+static uint64_t delivered_seq(sr_conn *c)
+{
+    uint64_t delivered = c->last_seq;
+    if (c->transport) {
+        uint64_t oldest = c->core->transport->oldest_unsent_seq(c->transport);
+        if (oldest && oldest - 1 < delivered) delivered = oldest - 1;
+    }
+    return delivered;
+}
+
+/* Another connection holds c's member now: tell the client and close it. */
+static void supersede_local(sr_conn *c)
+{
+    sr_core_error(c->core, SR_ERROR_SUPERSEDED);
+    if (c->dialect->superseded) c->dialect->superseded(c);
+    session_detach(c); /* Redis already names the new holder: nothing to undo */
+    sr_conn_close(c, SR_CLOSE_SUPERSEDED, "superseded");
 }
 
 static void backlog_retry(evutil_socket_t fd, short what, void *arg)
@@ -103,29 +128,36 @@ static void on_backlog(const sr_reply *reply, void *arg)
     sr_conn *c = arg;
     c->fetching = false;
     if (!sr_conn_alive(c) || c->join_state != SR_CONN_JOINED) goto done;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
+    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) < 1) {
         /* Redis is away: try again shortly; live traffic stays parked. */
         struct timeval tv = {1, 0};
         sr_conn_ref(c);
         event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
         goto done;
     }
-    for (size_t i = 0; i < sr_reply_count(reply); i++) {
+    bool more = sr_reply_int(sr_reply_at(reply, 0)) != 0; /* the page was cut at its size */
+    for (size_t i = 1; i < sr_reply_count(reply); i++) {
         size_t len;
         const char *s = sr_reply_str(sr_reply_at(reply, i), &len);
         sr_envelope e;
         if (!s || sr_envelope_parse(&e, s, len) < 0 || e.seq <= c->last_seq) continue;
         sr_frame *f = NULL;
-        deliver(c, &e, &f);
+        bool ok = deliver(c, &e, &f);
         if (f) {
             c->core->metrics.replayed++;
             sr_frame_unref(f);
         }
+        if (!ok) goto done; /* closing: the rest stays undelivered */
     }
-    c->catching_up = false;
-    if (c->pending_seq > c->last_seq) { /* live traffic went past what we fetched */
+    if (!c->session->subscribed) {
+        /* a message published after this read may not reach us: the
+         * subscription confirmation fetches again */
         c->catching_up = true;
+    } else if (more || c->pending_seq > c->last_seq) {
+        c->catching_up = true; /* the next page, or live traffic went past the read */
         fetch_backlog(c);
+    } else {
+        c->catching_up = false;
     }
 done:
     sr_conn_unref(c);
@@ -147,7 +179,7 @@ static void on_message(sr_session *s, const sr_envelope *e)
     sr_frame *shared = NULL;
     for (sr_conn *c = s->conns, *next; c; c = next) {
         next = c->session_next;
-        if (c->join_state != SR_CONN_JOINED) continue;
+        if (c->join_state != SR_CONN_JOINED || !sr_conn_alive(c)) continue;
         if (c->catching_up) {
             if (e->seq > c->pending_seq) c->pending_seq = e->seq;
             if (s->subscribed && !c->fetching) fetch_backlog(c);
@@ -183,10 +215,7 @@ static void on_supersede(sr_session *s, const sr_envelope *e)
         size_t mlen = strlen(c->member), olen = strlen(c->owner);
         if (mlen != e->to_len || memcmp(c->member, e->to, mlen) != 0) continue;
         if (olen == e->from_len && memcmp(c->owner, e->from, olen) == 0) continue;
-        sr_core_error(c->core, SR_ERROR_SUPERSEDED);
-        if (c->dialect->superseded) c->dialect->superseded(c);
-        session_detach(c); /* Redis already names the new holder: nothing to undo */
-        sr_conn_close(c, SR_CLOSE_SUPERSEDED, "superseded");
+        supersede_local(c);
     }
 }
 
@@ -223,12 +252,16 @@ void sr_core_bus_subscribed(void *arg, const char *session)
         if (c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
 }
 
+/* The subscriber connection is back: pub/sub may have dropped messages. Every
+ * connection parks live traffic; the subscription confirmation of its session
+ * fetches what it missed (fetching before that could miss the window between
+ * the read and the SUBSCRIBE). */
 static void reset_session(const char *key, void *value, void *arg)
 {
     sr_session *s = value;
-    s->subscribed = true;
+    s->subscribed = false;
     for (sr_conn *c = s->conns; c; c = c->session_next)
-        if (c->join_state == SR_CONN_JOINED) fetch_backlog(c);
+        if (c->join_state == SR_CONN_JOINED) c->catching_up = true;
 }
 
 void sr_core_bus_reset(void *arg)
@@ -244,16 +277,22 @@ typedef struct join_op {
     sr_join_cb *cb;
     sr_join_request req;
     char id[128], member[128];
-    sr_buf event;
+    sr_buf joined, left; /* envelopes */
 } join_op;
+
+static void join_op_free(join_op *op)
+{
+    sr_buf_free(&op->joined);
+    sr_buf_free(&op->left);
+    free(op);
+}
 
 static void join_finish(join_op *op, int status, const sr_join_result *r)
 {
     sr_conn *c = op->c;
     if (c->join_state == SR_CONN_JOINING) c->join_state = SR_CONN_IDLE;
     if (sr_conn_alive(c) && op->cb) op->cb(c, status, r);
-    sr_buf_free(&op->event);
-    free(op);
+    join_op_free(op);
     sr_conn_unref(c);
 }
 
@@ -311,11 +350,13 @@ static void on_join_reply(const sr_reply *reply, void *arg)
 
     if (!sr_conn_alive(c)) { /* the socket went while we waited: give the member back */
         sr_store_leave(c->core->store, c->dialect->name, op->id, op->member, c->owner, start,
-                       NULL, 0, NULL, NULL);
+                       op->left.len ? op->left.data : NULL, op->left.len, NULL, NULL);
         join_finish(op, SR_ERR_NOT_JOINED, NULL);
         return;
     }
     snprintf(c->member, sizeof c->member, "%s", op->member);
+    sr_buf_reset(&c->left_event);
+    if (op->left.len) sr_buf_append(&c->left_event, op->left.data, op->left.len);
     session_attach(c->core, c, op->id);
     c->join_state = SR_CONN_JOINED;
     c->last_seq = start;
@@ -325,8 +366,7 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     sr_join_result r = {seq, reply, c->owner};
     if (op->cb) op->cb(c, SR_OK, &r);
     if (c->session && c->session->subscribed) fetch_backlog(c);
-    sr_buf_free(&op->event);
-    free(op);
+    join_op_free(op);
     sr_conn_unref(c);
 }
 
@@ -340,8 +380,8 @@ static void run_join(join_op *op)
         .owner = c->owner,
         .create = op->req.create,
         .max_members = op->req.max_members,
-        .event = op->event.len ? op->event.data : NULL,
-        .event_len = op->event.len,
+        .event = op->joined.len ? op->joined.data : NULL,
+        .event_len = op->joined.len,
     };
     if (sr_store_join(c->core->store, &a, on_join_reply, op) < 0) on_join_reply(NULL, op);
 }
@@ -372,7 +412,7 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     if (!valid_name(req->id, sizeof ((join_op *)0)->id) ||
         !valid_name(req->member, sizeof ((join_op *)0)->member))
         return SR_ERR_UNKNOWN_SESSION;
-    if (c->join_state == SR_CONN_JOINED) sr_session_leave(c, NULL, 0);
+    if (c->join_state == SR_CONN_JOINED) sr_session_leave(c);
 
     join_op *op = sr_xcalloc(1, sizeof *op);
     op->c = c;
@@ -380,11 +420,16 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     op->req = *req;
     snprintf(op->id, sizeof op->id, "%s", req->id);
     snprintf(op->member, sizeof op->member, "%s", req->member);
-    sr_buf_init(&op->event);
-    if (req->joined_frame) /* the caller's buffer does not outlive this call */
-        sr_envelope_write(&op->event, SR_ENVELOPE_EVENT, 0, op->member, "*", req->joined_frame,
+    sr_buf_init(&op->joined);
+    sr_buf_init(&op->left);
+    /* the caller's frames do not outlive this call: keep them as envelopes */
+    if (req->joined_frame)
+        sr_envelope_write(&op->joined, SR_ENVELOPE_EVENT, 0, op->member, "*", req->joined_frame,
                           req->joined_len);
-    op->req.joined_frame = NULL;
+    if (req->left_frame)
+        sr_envelope_write(&op->left, SR_ENVELOPE_EVENT, 0, op->member, "*", req->left_frame,
+                          req->left_len);
+    op->req.joined_frame = op->req.left_frame = NULL;
     c->join_state = SR_CONN_JOINING;
     sr_conn_ref(c);
     if (req->count_failure) {
@@ -436,7 +481,10 @@ static void on_publish_reply(const sr_reply *reply, void *arg)
         c->core->metrics.relayed++;
     else if (status == SR_ERR_UNAVAILABLE)
         sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
-    if (sr_conn_alive(c) && c->publish_cb) c->publish_cb(c, status, seq);
+    if (status == SR_ERR_SUPERSEDED && sr_conn_alive(c) && c->join_state == SR_CONN_JOINED)
+        supersede_local(c); /* its 'x' envelope was missed (pub/sub is at-most-once) */
+    else if (sr_conn_alive(c) && c->publish_cb)
+        c->publish_cb(c, status, seq);
     sr_conn_unref(c);
 }
 
@@ -466,25 +514,40 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
     return SR_OK;
 }
 
-void sr_session_leave(sr_conn *c, const char *left_frame, size_t len)
+void sr_session_leave(sr_conn *c)
 {
     if (c->join_state != SR_CONN_JOINED) return;
     sr_session *s = c->session;
-    uint64_t delivered = c->last_seq;
-    if (c->transport) { /* frames still queued were not delivered */
-        uint64_t oldest = c->core->transport->oldest_unsent_seq(c->transport);
-        if (oldest && oldest - 1 < delivered) delivered = oldest - 1;
-    }
-    sr_buf event;
-    sr_buf_init(&event);
-    if (left_frame) sr_envelope_write(&event, SR_ENVELOPE_EVENT, 0, c->member, "*", left_frame, len);
-    sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered,
-                   left_frame ? event.data : NULL, event.len, NULL, NULL);
-    sr_buf_free(&event);
+    sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered_seq(c),
+                   c->left_event.len ? c->left_event.data : NULL, c->left_event.len, NULL, NULL);
     session_detach(c);
 }
 
 /* ---------- periodic TTL refresh of sessions with live members ---------- */
+
+typedef struct touch_op {
+    sr_core *core;
+    char session[256];
+} touch_op;
+
+/* The touch reply lists the owners that no longer hold their member: their
+ * supersede envelope was missed, so close them now. */
+static void on_touched(const sr_reply *reply, void *arg)
+{
+    touch_op *op = arg;
+    sr_session *s = sr_map_get(&op->core->sessions, op->session);
+    for (size_t i = 0; s && i < sr_reply_count(reply); i++) {
+        size_t len;
+        const char *owner = sr_reply_str(sr_reply_at(reply, i), &len);
+        for (sr_conn *c = s->conns; owner && c; c = c->session_next) {
+            if (strlen(c->owner) != len || memcmp(c->owner, owner, len) != 0) continue;
+            supersede_local(c); /* may free s when it was the last member */
+            s = sr_map_get(&op->core->sessions, op->session);
+            break;
+        }
+    }
+    free(op);
+}
 
 static void touch_session(const char *key, void *value, void *arg)
 {
@@ -492,13 +555,16 @@ static void touch_session(const char *key, void *value, void *arg)
     sr_core *core = arg;
     uint64_t now = sr_monotonic_ms();
     if (now - s->touched_ms < sr_core_touch_interval_ms(core)) return;
-    sr_store_member_seq m[16];
+    sr_store_member_seq m[SR_STORE_TOUCH_MAX];
     size_t n = 0;
-    for (sr_conn *c = s->conns; c && n < 16; c = c->session_next)
+    for (sr_conn *c = s->conns; c && n < SR_STORE_TOUCH_MAX; c = c->session_next)
         if (c->join_state == SR_CONN_JOINED)
-            m[n++] = (sr_store_member_seq){c->member, c->owner, c->last_seq};
+            m[n++] = (sr_store_member_seq){c->member, c->owner, delivered_seq(c)};
     s->touched_ms = now;
-    sr_store_touch(core->store, s->kind, s->id, m, n);
+    touch_op *op = sr_xmalloc(sizeof *op);
+    op->core = core;
+    snprintf(op->session, sizeof op->session, "%s", s->name);
+    if (sr_store_touch(core->store, s->kind, s->id, m, n, on_touched, op) < 0) free(op);
 }
 
 void sr_core_touch_sessions(sr_core *core)

@@ -15,8 +15,7 @@ typedef struct sr_dialect {
     size_t state_size; /* per-connection state, zeroed, at conn->state */
     void (*open)(struct sr_conn *c);
     void (*message)(struct sr_conn *c, const char *data, size_t len, bool binary);
-    /* The socket is gone. The dialect may call sr_session_leave with its
-     * "left" frame; the core leaves silently otherwise. */
+    /* The socket is gone (the core then leaves the session). May be NULL. */
     void (*close)(struct sr_conn *c);
     /* Another connection took this connection's member: send the error frame
      * (the core closes the socket afterwards). */

@@ -88,9 +88,11 @@ static void start_pair(sr_conn *c, const char *role, const char *token, bool cre
         return;
     }
     if (!create) snprintf(st->token, sizeof st->token, "%s", token);
-    sr_buf joined;
+    sr_buf joined, left;
     sr_buf_init(&joined);
+    sr_buf_init(&left);
     peer_frame(&joined, "joined", role, strlen(role));
+    peer_frame(&left, "left", role, strlen(role));
     sr_join_request req = {
         .id = st->token,
         .member = role,
@@ -100,9 +102,12 @@ static void start_pair(sr_conn *c, const char *role, const char *token, bool cre
         .last_seq = last_seq > 0 ? (uint64_t)last_seq : 0,
         .joined_frame = joined.data,
         .joined_len = joined.len,
+        .left_frame = left.data,
+        .left_len = left.len,
     };
     int rc = sr_session_join(c, &req, on_paired);
     sr_buf_free(&joined);
+    sr_buf_free(&left);
     if (rc != SR_OK) send_join_error(c, rc);
 }
 
@@ -115,6 +120,10 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
     char raw[128], canonical[SR_DTS_DIGITS + 1];
     bool web = sr_json_string_is(type, "web");
 
+    if (c->join_state == SR_CONN_JOINING) { /* before touching the state of that join */
+        send_join_error(c, SR_ERR_BUSY);
+        return;
+    }
     if (!web && !sr_json_string_is(type, "figma")) {
         send_error(c, "Invalid clientType: expected \"web\" or \"figma\"");
         return;
@@ -204,17 +213,6 @@ static void tokensync_message(sr_conn *c, const char *data, size_t len, bool bin
     }
 }
 
-static void tokensync_close(sr_conn *c)
-{
-    tokensync_state *st = STATE(c);
-    if (c->join_state != SR_CONN_JOINED) return;
-    sr_buf b;
-    sr_buf_init(&b);
-    peer_frame(&b, "left", st->role, strlen(st->role));
-    sr_session_leave(c, b.data, b.len);
-    sr_buf_free(&b);
-}
-
 static void tokensync_superseded(sr_conn *c)
 {
     send_error(c, "Superseded by a new connection");
@@ -224,6 +222,5 @@ const sr_dialect sr_dialect_tokensync = {
     .name = "tokensync",
     .state_size = sizeof(tokensync_state),
     .message = tokensync_message,
-    .close = tokensync_close,
     .superseded = tokensync_superseded,
 };

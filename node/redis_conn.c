@@ -35,6 +35,7 @@ static void schedule_retry(sr_redis *r)
 static void set_down(sr_redis *r)
 {
     bool was_up = r->up;
+    r->connect_started_ms = 0;
     r->up = false;
     r->ac = NULL;
     r->pending = 0;
@@ -52,6 +53,7 @@ static void on_connect(const redisAsyncContext *ac, int status)
     }
     sr_log_info("redis %s: connected", r->name);
     r->up = true;
+    r->connect_started_ms = 0;
     r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
     r->progress_ms = mono_us() / 1000;
     const sr_redis_target *t = r->target;
@@ -89,6 +91,7 @@ static void connect_now(sr_redis *r)
     }
     ac->data = r;
     r->ac = ac;
+    r->connect_started_ms = mono_us() / 1000;
     redisLibeventAttach(ac, r->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -102,6 +105,18 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
     sr_redis *r = arg;
+    uint64_t now = mono_us() / 1000;
+    if (!r->up && r->ac && r->connect_started_ms && now - r->connect_started_ms > r->timeout_ms) {
+        /* hiredis 0.14 has no connect timeout: a black-holed address would
+         * hold us for the kernel's SYN retries. Never connected, so hiredis
+         * calls no disconnect callback: go down by hand. */
+        sr_log_warn("redis %s: connect timed out after %u ms", r->name, r->timeout_ms);
+        redisAsyncContext *ac = r->ac;
+        r->ac = NULL;
+        redisAsyncFree(ac);
+        set_down(r);
+        return;
+    }
     if (r->up && r->pending && mono_us() / 1000 - r->progress_ms > r->timeout_ms) {
         sr_log_warn("redis %s: no reply for %u ms, reconnecting", r->name, r->timeout_ms);
         sr_redis_reset(r);
@@ -175,9 +190,13 @@ int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
         r->failures++;
         return -1;
     }
-    size_t tmp[32];
-    if (!lens) {
-        for (int i = 0; i < argc && i < 32; i++)
+    size_t tmp[64];
+    if (!lens) { /* C strings: measure them (callers with more pass lens) */
+        if (argc > 64) {
+            r->failures++;
+            return -1;
+        }
+        for (int i = 0; i < argc; i++)
             tmp[i] = strlen(argv[i]);
         lens = tmp;
     }

@@ -25,6 +25,7 @@ struct sr_redis {
     uint64_t progress_ms; /* last reply, or when pending became non-zero */
     uint64_t commands, failures, rtt_us_sum;
     struct event *retry, *watchdog;
+    uint64_t connect_started_ms; /* non-zero while a connect is under way */
     sr_redis_state_cb *on_state;
     void *privdata;
 };
@@ -34,7 +35,8 @@ void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *
 void sr_redis_close(sr_redis *r);
 /* Drops the connection now (pending callbacks get NULL) and reconnects. */
 void sr_redis_reset(sr_redis *r);
-/* Sends a command. Returns -1 without calling fn when the connection is down. */
+/* Sends a command. lens may be NULL for at most 64 NUL-terminated arguments.
+ * Returns -1 without calling fn when the connection is down. */
 int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
                      const char **argv, const size_t *lens);
 

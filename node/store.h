@@ -64,24 +64,31 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
 int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
                    const char *owner, uint64_t last_seq, const char *event, size_t event_len,
                    sr_store_cb *cb, void *privdata);
-/* Reply: the retained envelopes with seq > since, oldest first. */
+/* Reply: {more, envelopes...}: the retained envelopes with seq > since, oldest
+ * first, cut after SR_STORE_PAGE_BYTES (more = 1: ask again from the last). */
 int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
                      sr_store_cb *cb, void *privdata);
+
+#define SR_STORE_PAGE_BYTES (4u * 1024 * 1024)
 
 typedef struct sr_store_member_seq {
     const char *member, *owner;
     uint64_t seq;
 } sr_store_member_seq;
-/* Refreshes a session's TTLs and records its local members' delivered seqs. */
+#define SR_STORE_TOUCH_MAX 16
+/* Refreshes a session's TTLs and records its local members' delivered seqs
+ * (at most SR_STORE_TOUCH_MAX). Reply: the owners that no longer hold their member. */
 int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
-                   size_t n);
+                   size_t n, sr_store_cb *cb, void *privdata);
 
 /* Failed join attempts of one client IP this minute (reply: integer or nil). */
 int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata);
+/* Counts one failed join attempt of the client IP (atomic INCR + EXPIRE). */
 void sr_store_join_failed(sr_store *s, const char *ip);
 
 typedef struct sr_store_heartbeat_args {
     long long connections, sessions, started_ms;
+    const char *boot_id;
 } sr_store_heartbeat_args;
 /* Writes this node's liveness record, prunes the indexes and reads the cluster:
  * reply {active sessions, connections on live nodes, live nodes}. */

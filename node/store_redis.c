@@ -12,12 +12,13 @@
 #include <time.h>
 
 extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
-    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[];
+    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[];
 
-enum script { S_JOIN, S_PUBLISH, S_LEAVE, S_HISTORY, S_TOUCH, S_HEARTBEAT, S_COUNT };
+enum script { S_JOIN, S_PUBLISH, S_LEAVE, S_HISTORY, S_TOUCH, S_HEARTBEAT, S_RATELIMIT, S_COUNT };
 static const char *const script_source[S_COUNT] = {
     sr_lua_session_join,    sr_lua_session_publish, sr_lua_session_leave,
     sr_lua_session_history, sr_lua_session_touch,   sr_lua_node_heartbeat,
+    sr_lua_ratelimit,
 };
 
 struct sr_store {
@@ -260,21 +261,23 @@ int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t sin
                      sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char seq[24];
+    char seq[24], page[16];
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
-    const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq};
-    return send_argv(s, cb, privdata, 5, argv, NULL);
+    snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
+    const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq, page};
+    return send_argv(s, cb, privdata, 6, argv, NULL);
 }
 
 int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
-                   size_t n)
+                   size_t n, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], seqs[16][24];
-    const char *argv[7 + 3 * 16];
+    char now[24], ttl[16], seqs[SR_STORE_TOUCH_MAX][24];
+    const char *argv[7 + 3 * SR_STORE_TOUCH_MAX];
+    size_t lens[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t argc = 0;
-    if (n > 16) n = 16;
+    if (n > SR_STORE_TOUCH_MAX) n = SR_STORE_TOUCH_MAX;
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
@@ -287,7 +290,9 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
         argv[argc++] = m[i].owner;
         argv[argc++] = seqs[i];
     }
-    if (send_argv(s, NULL, NULL, (int)argc, argv, NULL) < 0) return -1;
+    for (size_t i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (send_argv(s, cb, privdata, (int)argc, argv, lens) < 0) return -1;
     mark_active(s, &k, now);
     return 0;
 }
@@ -309,10 +314,8 @@ void sr_store_join_failed(sr_store *s, const char *ip)
 {
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
-    const char *incr[] = {"INCR", key};
-    const char *expire[] = {"EXPIRE", key, "60", "NX"};
-    send_argv(s, NULL, NULL, 2, incr, NULL);
-    send_argv(s, NULL, NULL, 4, expire, NULL);
+    const char *argv[] = {"EVALSHA", s->sha[S_RATELIMIT], "1", key, "60"};
+    send_argv(s, NULL, NULL, 5, argv, NULL);
 }
 
 int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
@@ -333,6 +336,6 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
     snprintf(sess, sizeof sess, "%lld", a->sessions);
     snprintf(started, sizeof started, "%lld", a->started_ms);
     const char *argv[] = {"EVALSHA", s->sha[S_HEARTBEAT], "3", node, nodes, sessions, id, now,
-                          node_ttl, ttl, conns, sess, started, chan, node_prefix};
-    return send_argv(s, cb, privdata, 15, argv, NULL);
+                          node_ttl, ttl, conns, sess, started, chan, node_prefix, a->boot_id};
+    return send_argv(s, cb, privdata, 16, argv, NULL);
 }

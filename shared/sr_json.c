@@ -254,6 +254,7 @@ int sr_json_string(const sr_json_span *v, char *out, size_t cap)
                     p += 6;
                 }
             }
+            if (cp >= 0xD800 && cp < 0xE000) return -1; /* a lone surrogate is not text */
             break;
         default: cp = (unsigned char)c; break;
         }

@@ -35,8 +35,9 @@ typedef struct sr_json_doc {
 int sr_json_parse(sr_json_doc *doc, const char *s, size_t n);
 /* The value of top-level member key, or NULL. Later duplicates win, as in JavaScript. */
 const sr_json_span *sr_json_get(const sr_json_doc *doc, const char *key);
-/* Unescapes a string value into out (NUL-terminated). Returns its length, or -1
- * when v is not a string or does not fit in cap-1 bytes. */
+/* Unescapes a string value into out (NUL-terminated, valid UTF-8). Returns its
+ * length, or -1 when v is not a string, holds a lone surrogate, or does not fit
+ * in cap-1 bytes. */
 int sr_json_string(const sr_json_span *v, char *out, size_t cap);
 /* Reads an integral number value. Returns 0, or -1 when v is not an integer. */
 int sr_json_int(const sr_json_span *v, long long *out);

@@ -10,13 +10,14 @@
 -- ARGV[5]  connections      ARGV[6]  local sessions
 -- ARGV[7]  started (ms)     ARGV[8]  self-check channel
 -- ARGV[9]  node hash prefix (<prefix>node:)
+-- ARGV[10] boot id: random per process, part of every holder's name
 --
 -- Reads other nodes' hashes by name: fine on a standalone Redis, which is
 -- what syncrelay supports today (Cluster would need a hash tag per node).
 -- Returns {active sessions, connections on live nodes, live nodes}.
 local now = tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'connections', ARGV[5], 'sessions', ARGV[6],
-    'started', ARGV[7], 'seen', ARGV[2])
+    'started', ARGV[7], 'seen', ARGV[2], 'boot', ARGV[10])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)

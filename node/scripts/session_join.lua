@@ -10,8 +10,10 @@
 -- ARGV[6]  create           "1": the session must not exist; "0": it must
 -- ARGV[7]  channel          ARGV[8]  max members online, "0" for no limit
 -- ARGV[9]  joined envelope  published to the others ("" for none)
--- ARGV[10] node key prefix  "<prefix>node:": a holder whose node's liveness
---                           key has expired is offline (its node died)
+-- ARGV[10] node key prefix  "<prefix>node:". A holder "<node>/<boot>/<conn>"
+--                           is online while that node's liveness hash exists
+--                           with the same boot (a restarted node's old
+--                           connections are gone even though its name lives on)
 --
 -- Reads node liveness keys by name: fine on a standalone Redis, which is what
 -- syncrelay supports today. Returns {status, previous owner, HGETALL of the
@@ -30,8 +32,8 @@ else
 end
 
 local function online(holder)
-    local node = string.match(holder, '^(.*)/')
-    return node ~= nil and redis.call('EXISTS', ARGV[10] .. node) == 1
+    local node, boot = string.match(holder, '^([^/]+)/([^/]+)/')
+    return node ~= nil and redis.call('HGET', ARGV[10] .. node, 'boot') == boot
 end
 
 local previous = redis.call('HGET', session, member)
@@ -47,6 +49,8 @@ end
 
 if not previous then redis.call('HINCRBY', session, 'members', 1) end
 redis.call('HSET', session, member, owner, 'active', ARGV[4])
+-- a new member's resume point is now, even if its node dies before recording one
+redis.call('HSETNX', session, 'd:' .. ARGV[2], redis.call('HGET', session, 'seq'))
 redis.call('EXPIRE', session, ARGV[5])
 redis.call('EXPIRE', log, ARGV[5])
 if previous and previous ~= '' and previous ~= owner then

@@ -6,15 +6,19 @@
 -- ARGV[1]  ttl (s)          ARGV[2]  now (ms)
 -- ARGV[3..] triples: member, owner, last seq delivered
 --
--- Returns 1, or 0 when the session no longer exists.
+-- Returns the owners (of the triples) that no longer hold their member: their
+-- node missed the supersede envelope and closes them now.
 local session = KEYS[1]
-if redis.call('EXISTS', session) == 0 then return 0 end
+local lost = {}
+if redis.call('EXISTS', session) == 0 then return lost end
 redis.call('EXPIRE', session, ARGV[1])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('HSET', session, 'active', ARGV[2])
 for i = 3, #ARGV, 3 do
     if redis.call('HGET', session, 'm:' .. ARGV[i]) == ARGV[i + 1] then
         redis.call('HSET', session, 'd:' .. ARGV[i], ARGV[i + 2])
+    else
+        lost[#lost + 1] = ARGV[i + 1]
     end
 end
-return 1
+return lost

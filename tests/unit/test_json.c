@@ -29,6 +29,10 @@ int main(void)
     CHECK(sr_json_string(sr_json_get(&d, "type"), out, sizeof out) == 8);
     CHECK_STR(out, "p\xc3\xa9\n\xf0\x9f\x98\x80");
     CHECK(sr_json_string(sr_json_get(&d, "type"), out, 4) == -1);
+    /* a lone surrogate would turn into invalid UTF-8: refused */
+    const char *lone = "{\"type\":\"\\ud800x\"}";
+    CHECK(sr_json_parse(&d, lone, strlen(lone)) == 0);
+    CHECK(sr_json_string(sr_json_get(&d, "type"), out, sizeof out) == -1);
 
     /* later duplicates win, as in JavaScript */
     const char *dup = "{\"type\":\"a\",\"type\":\"b\"}";
