@@ -107,6 +107,7 @@ struct sr_conn {
     char member[128];
     sr_buf left_event; /* envelope published when this member leaves, may be empty */
     enum sr_join_state join_state;
+    uint64_t join_number; /* the session's join counter when this one joined */
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
     bool catching_up, fetching, closing;
@@ -129,6 +130,8 @@ size_t sr_core_local_sessions(const sr_core *core);
 /* How often this node refreshes a session's TTLs: SESSION_TTL/10, at most 60 s. */
 uint64_t sr_core_touch_interval_ms(const sr_core *core);
 void sr_core_touch_sessions(sr_core *core);
+/* Fails the joins still waiting for a subscription (shutdown). */
+void sr_core_abort_joins(sr_core *core);
 /* Bus hooks. */
 void sr_core_bus_message(void *core, const char *session, size_t session_len, const char *data,
                          size_t len);

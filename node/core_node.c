@@ -88,6 +88,7 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
 
 void sr_core_free(sr_core *core)
 {
+    sr_core_abort_joins(core);
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);
@@ -105,9 +106,13 @@ void sr_core_close_all(sr_core *core, int code, const char *reason)
         sr_conn_close(c, code, reason);
 }
 
+/* Ready: not draining, both Redis connections up, and registered in the
+ * cluster (the first heartbeat, which records this process's boot id, was
+ * answered), so the holders of sockets opened from now on count as online. */
 bool sr_core_ready(const sr_core *core)
 {
-    return !core->draining && sr_store_up(core->store) && sr_bus_up(core->bus);
+    return !core->draining && core->heartbeat_ok_ms && sr_store_up(core->store) &&
+           sr_bus_up(core->bus);
 }
 
 void sr_core_health_json(sr_core *core, sr_buf *out)

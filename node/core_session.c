@@ -14,12 +14,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct join_op join_op;
+
+/* A join under way: rate-limit check, subscription, join script. */
+struct join_op {
+    join_op *next; /* in its session's waiting list */
+    sr_session *session;
+    sr_conn *c;
+    sr_join_cb *cb;
+    sr_join_request req;
+    char id[128], member[128];
+    sr_buf joined, left; /* envelopes */
+};
+
 struct sr_session {
     char name[256]; /* "<kind>:{<id>}" */
     const char *kind;
     char id[128];
     sr_conn *conns;
     unsigned nconns;
+    unsigned pending;  /* joins under way that will attach here or let go */
+    join_op *waiting;  /* joins waiting for the subscription to be active */
     bool subscribed;
     uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
 };
@@ -33,17 +48,32 @@ static sr_session *session_find(sr_core *core, const char *kind, const char *id)
     return sr_map_get(&core->sessions, name);
 }
 
-static void session_attach(sr_core *core, sr_conn *c, const char *id)
+/* The local record of a session, created (and subscribed) on first use. */
+static sr_session *session_get(sr_core *core, const sr_dialect *d, const char *id)
 {
-    sr_session *s = session_find(core, c->dialect->name, id);
+    sr_session *s = session_find(core, d->name, id);
     if (!s) {
         s = sr_xcalloc(1, sizeof *s);
-        s->kind = c->dialect->name;
+        s->kind = d->name;
         snprintf(s->id, sizeof s->id, "%s", id);
         snprintf(s->name, sizeof s->name, "%s:{%s}", s->kind, id);
         sr_map_set(&core->sessions, s->name, s);
         sr_bus_subscribe(core->bus, s->name);
     }
+    return s;
+}
+
+/* Frees the record once no connection and no join needs it. */
+static void session_release(sr_core *core, sr_session *s)
+{
+    if (s->nconns || s->pending) return;
+    sr_map_remove(&core->sessions, s->name);
+    sr_bus_unsubscribe(core->bus, s->name);
+    free(s);
+}
+
+static void session_attach(sr_session *s, sr_conn *c)
+{
     s->touched_ms = sr_monotonic_ms(); /* the join script refreshed the TTLs */
     c->session = s;
     c->session_prev = NULL;
@@ -65,11 +95,8 @@ static void session_detach(sr_conn *c)
     c->session = NULL;
     c->session_next = c->session_prev = NULL;
     c->join_state = SR_CONN_IDLE;
-    if (--s->nconns == 0) {
-        sr_map_remove(&c->core->sessions, s->name);
-        sr_bus_unsubscribe(c->core->bus, s->name);
-        free(s);
-    }
+    s->nconns--;
+    session_release(c->core, s);
 }
 
 size_t sr_core_local_sessions(const sr_core *core)
@@ -207,7 +234,9 @@ static void on_event(sr_session *s, const sr_envelope *e)
     sr_frame_unref(shared);
 }
 
-/* Member e->to now belongs to connection e->from: every other holder goes. */
+/* Member e->to now belongs to connection e->from, which was join number
+ * e->seq of the session: holders that joined before it go. One that joined
+ * after it (several joins racing) is newer than this notice and stays. */
 static void on_supersede(sr_session *s, const sr_envelope *e)
 {
     for (sr_conn *c = s->conns, *next; c; c = next) {
@@ -215,6 +244,7 @@ static void on_supersede(sr_session *s, const sr_envelope *e)
         size_t mlen = strlen(c->member), olen = strlen(c->owner);
         if (mlen != e->to_len || memcmp(c->member, e->to, mlen) != 0) continue;
         if (olen == e->from_len && memcmp(c->owner, e->from, olen) == 0) continue;
+        if (c->join_state != SR_CONN_JOINED || c->join_number >= e->seq) continue;
         supersede_local(c);
     }
 }
@@ -242,12 +272,21 @@ void sr_core_bus_message(void *arg, const char *session, size_t session_len, con
         on_supersede(s, &e);
 }
 
+static void run_join(join_op *op);
+
 void sr_core_bus_subscribed(void *arg, const char *session)
 {
     sr_core *core = arg;
     sr_session *s = sr_map_get(&core->sessions, session);
     if (!s) return;
     s->subscribed = true;
+    join_op *waiting = s->waiting; /* s stays: each of them holds it (pending) */
+    s->waiting = NULL;
+    while (waiting) {
+        join_op *op = waiting;
+        waiting = op->next;
+        run_join(op);
+    }
     for (sr_conn *c = s->conns; c; c = c->session_next)
         if (c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
 }
@@ -272,13 +311,6 @@ void sr_core_bus_reset(void *arg)
 
 /* ---------- joining ---------- */
 
-typedef struct join_op {
-    sr_conn *c;
-    sr_join_cb *cb;
-    sr_join_request req;
-    char id[128], member[128];
-    sr_buf joined, left; /* envelopes */
-} join_op;
 
 static void join_op_free(join_op *op)
 {
@@ -292,6 +324,10 @@ static void join_finish(join_op *op, int status, const sr_join_result *r)
     sr_conn *c = op->c;
     if (c->join_state == SR_CONN_JOINING) c->join_state = SR_CONN_IDLE;
     if (sr_conn_alive(c) && op->cb) op->cb(c, status, r);
+    if (op->session) {
+        op->session->pending--;
+        session_release(c->core, op->session);
+    }
     join_op_free(op);
     sr_conn_unref(c);
 }
@@ -357,7 +393,11 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     snprintf(c->member, sizeof c->member, "%s", op->member);
     sr_buf_reset(&c->left_event);
     if (op->left.len) sr_buf_append(&c->left_event, op->left.data, op->left.len);
-    session_attach(c->core, c, op->id);
+    bool has_number;
+    c->join_number = field_u64(reply, "joins", &has_number);
+    session_attach(op->session, c);
+    op->session->pending--;
+    op->session = NULL;
     c->join_state = SR_CONN_JOINED;
     c->last_seq = start;
     c->pending_seq = 0;
@@ -386,6 +426,28 @@ static void run_join(join_op *op)
     if (sr_store_join(c->core->store, &a, on_join_reply, op) < 0) on_join_reply(NULL, op);
 }
 
+/* Subscribes to the session's channel before the join script runs, so that
+ * nobody can learn of this member (and send to it) before this node hears the
+ * channel: nothing it is sent depends on the log's retention. */
+static void subscribe_then_join(join_op *op)
+{
+    sr_core *core = op->c->core;
+    if (!sr_bus_up(core->bus)) {
+        sr_core_error(core, SR_ERROR_UNAVAILABLE);
+        join_finish(op, SR_ERR_UNAVAILABLE, NULL);
+        return;
+    }
+    sr_session *s = session_get(core, op->c->dialect, op->id);
+    s->pending++;
+    op->session = s;
+    if (s->subscribed) {
+        run_join(op);
+    } else {
+        op->next = s->waiting;
+        s->waiting = op;
+    }
+}
+
 static void on_join_failures(const sr_reply *reply, void *arg)
 {
     join_op *op = arg;
@@ -396,7 +458,7 @@ static void on_join_failures(const sr_reply *reply, void *arg)
         sr_core_error(op->c->core, SR_ERROR_RATE_LIMITED);
         join_finish(op, SR_ERR_RATE_LIMITED, NULL);
     } else {
-        run_join(op);
+        subscribe_then_join(op);
     }
 }
 
@@ -436,7 +498,7 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
         if (sr_store_join_failures(c->core->store, c->ip, on_join_failures, op) < 0)
             on_join_failures(NULL, op);
     } else {
-        run_join(op);
+        subscribe_then_join(op);
     }
     return SR_OK;
 }
@@ -521,6 +583,22 @@ void sr_session_leave(sr_conn *c)
     sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered_seq(c),
                    c->left_event.len ? c->left_event.data : NULL, c->left_event.len, NULL, NULL);
     session_detach(c);
+}
+
+static void find_waiting(const char *key, void *value, void *arg)
+{
+    sr_session *s = value;
+    if (s->waiting && !*(sr_session **)arg) *(sr_session **)arg = s;
+}
+
+void sr_core_abort_joins(sr_core *core)
+{
+    sr_session *s;
+    while ((s = NULL, sr_map_each(&core->sessions, find_waiting, &s), s)) {
+        join_op *op = s->waiting;
+        s->waiting = op->next;
+        join_finish(op, SR_ERR_UNAVAILABLE, NULL); /* may free s */
+    }
 }
 
 /* ---------- periodic TTL refresh of sessions with live members ---------- */

@@ -3,7 +3,8 @@
  *     <kind>\n<seq>\n<from>\n<to>\n<frame bytes>
  *
  * kind 'm' is a sequenced message, 'e' an unsequenced event, 'x' a supersede
- * notice (member <to> now belongs to connection <from>). <to> is '*' (all
+ * notice (member <to> now belongs to connection <from>, which was the
+ * session's join number <seq>). <to> is '*' (all
  * members but the sender), '@' (all members) or one member id. The Lua
  * scripts in node/scripts write the same format. */
 #ifndef SR_ENVELOPE_H

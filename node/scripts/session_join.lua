@@ -48,14 +48,17 @@ if limit > 0 and not (previous and previous ~= '') then
 end
 
 if not previous then redis.call('HINCRBY', session, 'members', 1) end
+-- joins numbers the joins, so a node can tell an old supersede notice from a
+-- new one when several connections race for one member
+local number = redis.call('HINCRBY', session, 'joins', 1)
 redis.call('HSET', session, member, owner, 'active', ARGV[4])
 -- a new member's resume point is now, even if its node dies before recording one
 redis.call('HSETNX', session, 'd:' .. ARGV[2], redis.call('HGET', session, 'seq'))
 redis.call('EXPIRE', session, ARGV[5])
 redis.call('EXPIRE', log, ARGV[5])
 if previous and previous ~= '' and previous ~= owner then
-    -- the older holder's node closes it on seeing this supersede envelope
-    redis.call('PUBLISH', ARGV[7], 'x\n0\n' .. owner .. '\n' .. ARGV[2] .. '\n')
+    -- nodes close the holders that joined before this one on seeing it
+    redis.call('PUBLISH', ARGV[7], 'x\n' .. number .. '\n' .. owner .. '\n' .. ARGV[2] .. '\n')
 end
 if ARGV[9] ~= '' then redis.call('PUBLISH', ARGV[7], ARGV[9]) end
 
