@@ -175,6 +175,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED:
+        if (!pss) return 0;
         if (pss->conn) sr_conn_closed(pss->conn);
         pss->conn = NULL;
         drop_queue(pss);
@@ -185,7 +186,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
-        sr_buf_free(&pss->http_body);
+        /* also comes for connections that never made a request (no pss) */
+        if (pss) sr_buf_free(&pss->http_body);
         return 0;
     default:
         break;
