@@ -171,7 +171,6 @@ typedef struct sr_join_request {
 typedef struct sr_join_result {
     uint64_t seq;              /* the session's seq when joined */
     const sr_reply *fields;    /* flat field/value list of the session hash */
-    const char *self_owner;
 } sr_join_result;
 
 typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);

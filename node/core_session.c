@@ -403,7 +403,7 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     c->pending_seq = 0;
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
     c->fetching = false;
-    sr_join_result r = {seq, reply, c->owner};
+    sr_join_result r = {seq, reply};
     if (op->cb) op->cb(c, SR_OK, &r);
     if (c->session && c->session->subscribed) fetch_backlog(c);
     join_op_free(op);
