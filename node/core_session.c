@@ -311,7 +311,6 @@ void sr_core_bus_reset(void *arg)
 
 /* ---------- joining ---------- */
 
-
 static void join_op_free(join_op *op)
 {
     sr_buf_free(&op->joined);
@@ -348,7 +347,7 @@ static uint64_t field_u64(const sr_reply *r, const char *name, bool *found)
 {
     size_t len;
     const char *v = reply_field(r, 2, name, &len);
-    *found = v != NULL;
+    if (found) *found = v != NULL;
     return v ? strtoull(v, NULL, 10) : 0;
 }
 
@@ -393,9 +392,9 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     snprintf(c->member, sizeof c->member, "%s", op->member);
     sr_buf_reset(&c->left_event);
     if (op->left.len) sr_buf_append(&c->left_event, op->left.data, op->left.len);
-    bool has_number;
-    c->join_number = field_u64(reply, "joins", &has_number);
+    c->join_number = field_u64(reply, "joins", NULL);
     session_attach(op->session, c);
+    sr_store_session_active(c->core->store, c->dialect->name, op->id);
     op->session->pending--;
     op->session = NULL;
     c->join_state = SR_CONN_JOINED;

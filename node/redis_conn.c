@@ -157,7 +157,7 @@ void sr_redis_close(sr_redis *r)
 
 typedef struct pending_cmd {
     sr_redis *r;
-    redisCallbackFn *fn;
+    sr_store_cb *fn;
     void *privdata;
     uint64_t sent_us;
 } pending_cmd;
@@ -166,25 +166,29 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
 {
     pending_cmd *p = arg;
     sr_redis *r = p->r;
-    if (reply) {
+    const redisReply *rep = reply;
+    if (rep) {
         uint64_t now = mono_us();
         r->commands++;
         r->rtt_us_sum += now - p->sent_us;
         r->progress_ms = now / 1000;
-        if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
+        if (rep->type == REDIS_REPLY_ERROR) {
             r->failures++;
-            sr_log_warn("redis %s: %s", r->name, ((redisReply *)reply)->str);
+            sr_log_warn("redis %s: %s", r->name, rep->str);
+            /* the script cache was flushed behind our back: set up again */
+            if (!strncmp(rep->str, "NOSCRIPT", 8) && r->on_state) r->on_state(r, true, r->privdata);
+            rep = NULL;
         }
     } else {
         r->failures++;
     }
     if (r->pending) r->pending--;
-    if (p->fn) p->fn(ac, reply, p->privdata);
+    if (p->fn) p->fn((const sr_reply *)rep, p->privdata);
     free(p);
 }
 
-int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
-                     const char **argv, const size_t *lens)
+int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
+                     const size_t *lens)
 {
     if (!r->up || !r->ac) {
         r->failures++;

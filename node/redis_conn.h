@@ -6,6 +6,7 @@
 #define SR_REDIS_CONN_H
 
 #include "config.h"
+#include "store.h"
 
 #include <hiredis/async.h>
 #include <stdbool.h>
@@ -36,8 +37,11 @@ void sr_redis_close(sr_redis *r);
 /* Drops the connection now (pending callbacks get NULL) and reconnects. */
 void sr_redis_reset(sr_redis *r);
 /* Sends a command. lens may be NULL for at most 64 NUL-terminated arguments.
+ * fn (may be NULL) gets the reply, or NULL for an error reply or a lost
+ * connection. An error saying the script cache is empty (NOSCRIPT) calls
+ * on_state(up) again, so the owner loads its scripts anew.
  * Returns -1 without calling fn when the connection is down. */
-int sr_redis_command(sr_redis *r, redisCallbackFn *fn, void *privdata, int argc,
-                     const char **argv, const size_t *lens);
+int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
+                     const size_t *lens);
 
 #endif

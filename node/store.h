@@ -46,6 +46,9 @@ typedef struct sr_store_join_args {
 /* Reply: {status, previous owner, hash fields...}; status ok|exists|unknown|full.
  * Holders on nodes whose liveness record expired read as '' (offline). */
 int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata);
+/* Records the session as active now in the cluster's session index (after a
+ * successful join; publish and touch keep it current). */
+void sr_store_session_active(sr_store *s, const char *kind, const char *id);
 
 typedef struct sr_store_publish_args {
     const char *kind, *id, *from, *owner, *to;

@@ -71,42 +71,6 @@ const sr_reply *sr_reply_at(const sr_reply *r, size_t i)
 
 /* ---------- plumbing ---------- */
 
-static void load_scripts(sr_store *s);
-
-typedef struct call {
-    sr_store *store;
-    sr_store_cb *cb;
-    void *privdata;
-} call;
-
-static void on_call_reply(redisAsyncContext *ac, void *reply, void *arg)
-{
-    call *c = arg;
-    const redisReply *rep = reply;
-    if (rep && rep->type == REDIS_REPLY_ERROR) {
-        /* The script cache was flushed behind our back: load them again. */
-        if (!strncmp(rep->str, "NOSCRIPT", 8)) load_scripts(c->store);
-        rep = NULL;
-    }
-    if (c->cb) c->cb((const sr_reply *)rep, c->privdata);
-    free(c);
-}
-
-/* Sends argv; on success cb gets the reply (NULL on failure), on -1 it is not called. */
-static int send_argv(sr_store *s, sr_store_cb *cb, void *privdata, int argc, const char **argv,
-                     const size_t *lens)
-{
-    call *c = sr_xmalloc(sizeof *c);
-    c->store = s;
-    c->cb = cb;
-    c->privdata = privdata;
-    if (sr_redis_command(&s->redis, on_call_reply, c, argc, argv, lens) < 0) {
-        free(c);
-        return -1;
-    }
-    return 0;
-}
-
 static void load_scripts(sr_store *s)
 {
     for (int i = 0; i < S_COUNT; i++) {
@@ -173,12 +137,12 @@ static void session_keys(const sr_store *s, keys *k, const char *kind, const cha
     snprintf(k->member, sizeof k->member, "%s:%s", kind, id);
 }
 
-static void mark_active(sr_store *s, const keys *k, const char *now)
+static void index_active(sr_store *s, const keys *k, const char *now)
 {
     char zset[200];
     snprintf(zset, sizeof zset, "%ssessions", s->cfg->key_prefix);
     const char *argv[4] = {"ZADD", zset, now, k->member};
-    send_argv(s, NULL, NULL, 4, argv, NULL);
+    sr_redis_command(&s->redis, NULL, NULL, 4, argv, NULL);
 }
 
 static void now_str(char *out, size_t cap)
@@ -206,9 +170,16 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
     for (int i = 0; i < 15; i++)
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
-    if (send_argv(s, cb, privdata, 15, argv, lens) < 0) return -1;
-    mark_active(s, &k, now); /* an unknown id adds a stale entry pruned after the TTL */
-    return 0;
+    return sr_redis_command(&s->redis, cb, privdata, 15, argv, lens);
+}
+
+void sr_store_session_active(sr_store *s, const char *kind, const char *id)
+{
+    keys k;
+    char now[24];
+    session_keys(s, &k, kind, id);
+    now_str(now, sizeof now);
+    index_active(s, &k, now);
 }
 
 int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
@@ -235,8 +206,8 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    if (send_argv(s, cb, privdata, n, argv, lens) < 0) return -1;
-    if (a->touch) mark_active(s, &k, now);
+    if (sr_redis_command(&s->redis, cb, privdata, n, argv, lens) < 0) return -1;
+    if (a->touch) index_active(s, &k, now);
     return 0;
 }
 
@@ -254,7 +225,7 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
     for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = event ? event_len : 0;
-    return send_argv(s, cb, privdata, 9, argv, lens);
+    return sr_redis_command(&s->redis, cb, privdata, 9, argv, lens);
 }
 
 int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
@@ -266,7 +237,7 @@ int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t sin
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
     snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
     const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq, page};
-    return send_argv(s, cb, privdata, 6, argv, NULL);
+    return sr_redis_command(&s->redis, cb, privdata, 6, argv, NULL);
 }
 
 int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
@@ -292,8 +263,8 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (send_argv(s, cb, privdata, (int)argc, argv, lens) < 0) return -1;
-    mark_active(s, &k, now);
+    if (sr_redis_command(&s->redis, cb, privdata, (int)argc, argv, lens) < 0) return -1;
+    index_active(s, &k, now);
     return 0;
 }
 
@@ -307,7 +278,7 @@ int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *p
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
     const char *argv[] = {"GET", key};
-    return send_argv(s, cb, privdata, 2, argv, NULL);
+    return sr_redis_command(&s->redis, cb, privdata, 2, argv, NULL);
 }
 
 void sr_store_join_failed(sr_store *s, const char *ip)
@@ -315,7 +286,7 @@ void sr_store_join_failed(sr_store *s, const char *ip)
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
     const char *argv[] = {"EVALSHA", s->sha[S_RATELIMIT], "1", key, "60"};
-    send_argv(s, NULL, NULL, 5, argv, NULL);
+    sr_redis_command(&s->redis, NULL, NULL, 5, argv, NULL);
 }
 
 int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
@@ -337,5 +308,5 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
     snprintf(started, sizeof started, "%lld", a->started_ms);
     const char *argv[] = {"EVALSHA", s->sha[S_HEARTBEAT], "3", node, nodes, sessions, id, now,
                           node_ttl, ttl, conns, sess, started, chan, node_prefix, a->boot_id};
-    return send_argv(s, cb, privdata, 16, argv, NULL);
+    return sr_redis_command(&s->redis, cb, privdata, 16, argv, NULL);
 }

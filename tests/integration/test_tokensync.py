@@ -205,36 +205,27 @@ async def test_web_rejoin(cluster):
     await figma.close()
 
 
-async def test_supersede_figma_across_nodes(cluster):
-    web, old = await paired(cluster.url(0), cluster.url(0))
-    new, _ = await join(cluster.url(1), web.token, "figma", name="figma2", peer_online=True)
+@pytest.mark.parametrize("role", ["figma", "web"])
+async def test_supersede_across_nodes(cluster, role):
+    """A second connection of the same role, on the other node, takes over."""
+    if role == "figma":  # old figma on node1 (with web), new figma on node2
+        peer, old = await paired(cluster.url(0), cluster.url(0))
+        new_url = cluster.url(1)
+    else:  # old web on node2, figma on node1, new web on node1
+        old, peer = await paired(cluster.url(1), cluster.url(0))
+        new_url = cluster.url(0)
+    new, _ = await join(new_url, old.token, role, name=role + "2", peer_online=True)
     await old.expect_error("Superseded by a new connection")
     assert await old.wait_closed() == 4001
-    # web may or may not see left/joined for the swap; it must end up talking to `new`.
-    await web.drain()
-    await web.sync({"to": "new"})
-    m = await new.expect("sync")
-    assert m["payload"] == {"to": "new"}
-    await new.sync({"from": "new"})
-    assert (await web.expect("sync"))["payload"] == {"from": "new"}
+    # the peer may or may not see left/joined for the swap; it must end up talking to `new`.
+    await peer.drain()
+    await peer.sync({"to": "new " + role})
+    assert (await new.expect("sync"))["payload"] == {"to": "new " + role}
+    await new.sync({"from": "new " + role})
+    assert (await peer.expect("sync"))["payload"] == {"from": "new " + role}
     await new.quiet()
-    await web.close()
+    await peer.close()
     await new.close()
-
-
-async def test_supersede_web_across_nodes(cluster):
-    old, figma = await paired(cluster.url(1), cluster.url(0))
-    new, _ = await join(cluster.url(0), old.token, "web", name="web2", peer_online=True)
-    await old.expect_error("Superseded by a new connection")
-    assert await old.wait_closed() == 4001
-    await figma.drain()
-    await figma.sync({"to": "new web"})
-    assert (await new.expect("sync"))["payload"] == {"to": "new web"}
-    await new.sync({"from": "new web"})
-    assert (await figma.expect("sync"))["payload"] == {"from": "new web"}
-    await figma.quiet()
-    await new.close()
-    await figma.close()
 
 
 async def test_ping_pong(cluster):
