@@ -31,7 +31,7 @@ struct sr_bus {
     sr_redis redis;
     const sr_config *cfg;
     sr_bus_hooks hooks;
-    sr_map channels; /* session name -> channel_state */
+    sr_map channels;  /* session name -> channel_state */
     char prefix[160]; /* "<prefix>chan:" */
     size_t prefix_len;
     char self[300];

@@ -53,8 +53,14 @@ typedef struct sr_transport_ops {
 } sr_transport_ops;
 
 enum sr_error_kind {
-    SR_ERROR_INVALID_JSON, SR_ERROR_BAD_REQUEST, SR_ERROR_TOO_BIG, SR_ERROR_RATE_LIMITED,
-    SR_ERROR_UNKNOWN_SESSION, SR_ERROR_UNAVAILABLE, SR_ERROR_SUPERSEDED, SR_ERROR_SLOW_READER,
+    SR_ERROR_INVALID_JSON,
+    SR_ERROR_BAD_REQUEST,
+    SR_ERROR_TOO_BIG,
+    SR_ERROR_RATE_LIMITED,
+    SR_ERROR_UNKNOWN_SESSION,
+    SR_ERROR_UNAVAILABLE,
+    SR_ERROR_SUPERSEDED,
+    SR_ERROR_SLOW_READER,
     SR_ERROR_KINDS
 };
 
@@ -98,7 +104,7 @@ struct sr_conn {
     const sr_dialect *dialect;
     void *state; /* the dialect's per-connection state */
     uint64_t id;
-    unsigned refs; /* the socket holds one, each pending Redis call one */
+    unsigned refs;   /* the socket holds one, each pending Redis call one */
     char owner[200]; /* "<node>/<boot>/<id>", what Redis records as a member's holder */
     char ip[64];
     /* membership */
@@ -169,8 +175,8 @@ typedef struct sr_join_request {
 } sr_join_request;
 
 typedef struct sr_join_result {
-    uint64_t seq;              /* the session's seq when joined */
-    const sr_reply *fields;    /* flat field/value list of the session hash */
+    uint64_t seq;           /* the session's seq when joined */
+    const sr_reply *fields; /* flat field/value list of the session hash */
 } sr_join_result;
 
 typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
@@ -195,7 +201,7 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
 /* Leaves the session; the join's left_frame goes to the other members. */
 void sr_session_leave(sr_conn *c);
 
-uint64_t sr_now_ms(void);      /* wall clock */
+uint64_t sr_now_ms(void); /* wall clock */
 uint64_t sr_monotonic_ms(void);
 
 #endif

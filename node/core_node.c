@@ -11,7 +11,7 @@
 #include <time.h>
 
 static const char *error_names[SR_ERROR_KINDS] = {
-    "invalid_json", "bad_request", "too_big", "rate_limited",
+    "invalid_json",    "bad_request", "too_big",    "rate_limited",
     "unknown_session", "unavailable", "superseded", "slow_reader",
 };
 
@@ -47,7 +47,8 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
     sr_core *core = arg;
     uint64_t now = sr_monotonic_ms();
     bool up = sr_store_up(core->store);
-    if (!up || (core->heartbeat_ok_ms && core->was_up && now - core->heartbeat_sent_ms < SR_HEARTBEAT_MS)) {
+    if (!up || (core->heartbeat_ok_ms && core->was_up &&
+                now - core->heartbeat_sent_ms < SR_HEARTBEAT_MS)) {
         core->was_up = up;
         return;
     }
@@ -139,7 +140,8 @@ void sr_core_health_json(sr_core *core, sr_buf *out)
 static void metric(sr_buf *out, const char *name, const char *type, const char *help,
                    unsigned long long value)
 {
-    sr_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name, value);
+    sr_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+                  value);
 }
 
 void sr_core_metrics_text(sr_core *core, sr_buf *out)

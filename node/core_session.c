@@ -33,8 +33,8 @@ struct sr_session {
     char id[128];
     sr_conn *conns;
     unsigned nconns;
-    unsigned pending;  /* joins under way that will attach here or let go */
-    join_op *waiting;  /* joins waiting for the subscription to be active */
+    unsigned pending; /* joins under way that will attach here or let go */
+    join_op *waiting; /* joins waiting for the subscription to be active */
     bool subscribed;
     uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
 };
@@ -196,8 +196,8 @@ static void fetch_backlog(sr_conn *c)
     c->fetching = true;
     c->catching_up = true;
     sr_conn_ref(c);
-    if (sr_store_history(c->core->store, c->session->kind, c->session->id, c->last_seq,
-                         on_backlog, c) < 0)
+    if (sr_store_history(c->core->store, c->session->kind, c->session->id, c->last_seq, on_backlog,
+                         c) < 0)
         on_backlog(NULL, c);
 }
 
@@ -470,8 +470,8 @@ static bool valid_name(const char *s, size_t cap)
 int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
 {
     if (c->join_state == SR_CONN_JOINING) return SR_ERR_BUSY;
-    if (!valid_name(req->id, sizeof ((join_op *)0)->id) ||
-        !valid_name(req->member, sizeof ((join_op *)0)->member))
+    if (!valid_name(req->id, sizeof((join_op *)0)->id) ||
+        !valid_name(req->member, sizeof((join_op *)0)->member))
         return SR_ERR_UNKNOWN_SESSION;
     if (c->join_state == SR_CONN_JOINED) sr_session_leave(c);
 

@@ -47,10 +47,18 @@ static void tell_online_peer(sr_conn *c, const char *member, size_t len)
 static void send_join_error(sr_conn *c, int status)
 {
     switch (status) {
-    case SR_ERR_RATE_LIMITED: send_error(c, "Too many pairing attempts"); break;
-    case SR_ERR_UNAVAILABLE: send_error(c, "Service unavailable, try again"); break;
-    case SR_ERR_BUSY: send_error(c, "Pairing already in progress"); break;
-    default: send_error(c, "Invalid session token"); break;
+    case SR_ERR_RATE_LIMITED:
+        send_error(c, "Too many pairing attempts");
+        break;
+    case SR_ERR_UNAVAILABLE:
+        send_error(c, "Service unavailable, try again");
+        break;
+    case SR_ERR_BUSY:
+        send_error(c, "Pairing already in progress");
+        break;
+    default:
+        send_error(c, "Invalid session token");
+        break;
     }
 }
 
@@ -71,8 +79,9 @@ static void on_paired(sr_conn *c, int status, const sr_join_result *r)
     }
     sr_buf b;
     sr_buf_init(&b);
-    sr_buf_printf(&b, "{\"type\":\"pair\",\"sessionToken\":\"" SR_DTS_PREFIX "%s\",\"clientType\":\"%s\"}",
-                  st->token, st->role);
+    sr_buf_printf(
+        &b, "{\"type\":\"pair\",\"sessionToken\":\"" SR_DTS_PREFIX "%s\",\"clientType\":\"%s\"}",
+        st->token, st->role);
     sr_conn_send(c, b.data, b.len);
     sr_buf_free(&b);
     sr_join_each_online(c, r, tell_online_peer);
@@ -142,8 +151,8 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
         send_error(c, "Invalid session token");
         return;
     }
-    start_pair(c, web ? "web" : "figma", canonical, false, last != NULL && last->type != SR_JSON_NULL,
-               last_seq);
+    start_pair(c, web ? "web" : "figma", canonical, false,
+               last != NULL && last->type != SR_JSON_NULL, last_seq);
 }
 
 static void on_synced(sr_conn *c, int status, uint64_t seq)

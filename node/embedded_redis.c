@@ -54,8 +54,9 @@ sr_embedded_redis *sr_embedded_redis_start(sr_redis_target *t, char *err, size_t
     for (int i = 0; i < 100; i++) {
         int status;
         if (r->pid < 0 || waitpid(r->pid, &status, WNOHANG) == r->pid) {
-            snprintf(err, errlen, "could not start redis-server (is it installed? or set "
-                                  "REDIS_URL)");
+            snprintf(err, errlen,
+                     "could not start redis-server (is it installed? or set "
+                     "REDIS_URL)");
             rmdir(r->dir);
             free(r);
             return NULL;

@@ -28,8 +28,8 @@ static void schedule_retry(sr_redis *r)
     if (r->closing) return;
     struct timeval tv = {r->backoff_ms / 1000, (r->backoff_ms % 1000) * 1000};
     event_add(r->retry, &tv);
-    r->backoff_ms = r->backoff_ms * 2 > SR_REDIS_BACKOFF_MAX_MS ? SR_REDIS_BACKOFF_MAX_MS
-                                                                : r->backoff_ms * 2;
+    r->backoff_ms =
+        r->backoff_ms * 2 > SR_REDIS_BACKOFF_MAX_MS ? SR_REDIS_BACKOFF_MAX_MS : r->backoff_ms * 2;
 }
 
 static void set_down(sr_redis *r)
@@ -73,16 +73,16 @@ static void on_connect(const redisAsyncContext *ac, int status)
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     sr_redis *r = ac->data;
-    if (!r->closing) sr_log_warn("redis %s: disconnected%s%s", r->name, ac->errstr[0] ? ": " : "",
-                                 ac->errstr);
+    if (!r->closing)
+        sr_log_warn("redis %s: disconnected%s%s", r->name, ac->errstr[0] ? ": " : "", ac->errstr);
     set_down(r);
 }
 
 static void connect_now(sr_redis *r)
 {
     const sr_redis_target *t = r->target;
-    redisAsyncContext *ac = t->unix_path ? redisAsyncConnectUnix(t->unix_path)
-                                         : redisAsyncConnect(t->host, t->port);
+    redisAsyncContext *ac =
+        t->unix_path ? redisAsyncConnectUnix(t->unix_path) : redisAsyncConnect(t->host, t->port);
     if (!ac || ac->err) {
         sr_log_warn("redis %s: cannot connect: %s", r->name, ac ? ac->errstr : "out of memory");
         if (ac) redisAsyncFree(ac);

@@ -16,7 +16,14 @@ struct event_base;
 typedef struct sr_store sr_store;
 typedef struct sr_reply sr_reply;
 
-enum sr_reply_type { SR_REPLY_OTHER, SR_REPLY_NIL, SR_REPLY_INT, SR_REPLY_STR, SR_REPLY_ARR, SR_REPLY_ERR };
+enum sr_reply_type {
+    SR_REPLY_OTHER,
+    SR_REPLY_NIL,
+    SR_REPLY_INT,
+    SR_REPLY_STR,
+    SR_REPLY_ARR,
+    SR_REPLY_ERR
+};
 enum sr_reply_type sr_reply_type(const sr_reply *r);
 long long sr_reply_int(const sr_reply *r); /* integers, or strings holding one */
 const char *sr_reply_str(const sr_reply *r, size_t *len);
@@ -69,8 +76,8 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
                    sr_store_cb *cb, void *privdata);
 /* Reply: {more, envelopes...}: the retained envelopes with seq > since, oldest
  * first, cut after SR_STORE_PAGE_BYTES (more = 1: ask again from the last). */
-int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
-                     sr_store_cb *cb, void *privdata);
+int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since, sr_store_cb *cb,
+                     void *privdata);
 
 #define SR_STORE_PAGE_BYTES (4u * 1024 * 1024)
 

@@ -16,9 +16,8 @@ extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_sessio
 
 enum script { S_JOIN, S_PUBLISH, S_LEAVE, S_HISTORY, S_TOUCH, S_HEARTBEAT, S_RATELIMIT, S_COUNT };
 static const char *const script_source[S_COUNT] = {
-    sr_lua_session_join,    sr_lua_session_publish, sr_lua_session_leave,
-    sr_lua_session_history, sr_lua_session_touch,   sr_lua_node_heartbeat,
-    sr_lua_ratelimit,
+    sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave, sr_lua_session_history,
+    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,
 };
 
 struct sr_store {
@@ -34,13 +33,19 @@ struct sr_store {
 enum sr_reply_type sr_reply_type(const sr_reply *r)
 {
     switch (R(r)->type) {
-    case REDIS_REPLY_NIL: return SR_REPLY_NIL;
-    case REDIS_REPLY_INTEGER: return SR_REPLY_INT;
+    case REDIS_REPLY_NIL:
+        return SR_REPLY_NIL;
+    case REDIS_REPLY_INTEGER:
+        return SR_REPLY_INT;
     case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS: return SR_REPLY_STR;
-    case REDIS_REPLY_ARRAY: return SR_REPLY_ARR;
-    case REDIS_REPLY_ERROR: return SR_REPLY_ERR;
-    default: return SR_REPLY_OTHER;
+    case REDIS_REPLY_STATUS:
+        return SR_REPLY_STR;
+    case REDIS_REPLY_ARRAY:
+        return SR_REPLY_ARR;
+    case REDIS_REPLY_ERROR:
+        return SR_REPLY_ERR;
+    default:
+        return SR_REPLY_OTHER;
     }
 }
 
@@ -149,7 +154,8 @@ static void now_str(char *out, size_t cap)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(out, cap, "%llu", (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(out, cap, "%llu",
+             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
 }
 
 /* ---------- operations ---------- */
@@ -163,9 +169,21 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
     now_str(now, sizeof now);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
-    const char *argv[] = {"EVALSHA", s->sha[S_JOIN], "2", k.session, k.log, a->kind, a->member,
-                          a->owner, now, ttl, a->create ? "1" : "0", k.channel, max,
-                          a->event ? a->event : "", node_prefix};
+    const char *argv[] = {"EVALSHA",
+                          s->sha[S_JOIN],
+                          "2",
+                          k.session,
+                          k.log,
+                          a->kind,
+                          a->member,
+                          a->owner,
+                          now,
+                          ttl,
+                          a->create ? "1" : "0",
+                          k.channel,
+                          max,
+                          a->event ? a->event : "",
+                          node_prefix};
     size_t lens[15];
     for (int i = 0; i < 15; i++)
         lens[i] = strlen(argv[i]);
@@ -196,8 +214,21 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     snprintf(hist, sizeof hist, "%d", s->cfg->history_size);
     snprintf(min, sizeof min, "%u", a->min_members);
     snprintf(at, sizeof at, "%d", a->seq_after);
-    const char *fixed[] = {"EVALSHA", s->sha[S_PUBLISH], "2", k.session, k.log, k.channel, a->from,
-                           a->owner, a->to, ttl, now, hist, a->touch ? "1" : "0", min, at};
+    const char *fixed[] = {"EVALSHA",
+                           s->sha[S_PUBLISH],
+                           "2",
+                           k.session,
+                           k.log,
+                           k.channel,
+                           a->from,
+                           a->owner,
+                           a->to,
+                           ttl,
+                           now,
+                           hist,
+                           a->touch ? "1" : "0",
+                           min,
+                           at};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
         argv[n] = fixed[i];
         lens[n] = strlen(fixed[i]);
@@ -219,7 +250,7 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
     char seq[24];
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)last_seq);
-    const char *argv[] = {"EVALSHA", s->sha[S_LEAVE], "1", k.session, member, owner, seq,
+    const char *argv[] = {"EVALSHA", s->sha[S_LEAVE],   "1", k.session, member, owner, seq,
                           k.channel, event ? event : ""};
     size_t lens[9];
     for (int i = 0; i < 8; i++)
@@ -228,8 +259,8 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
     return sr_redis_command(&s->redis, cb, privdata, 9, argv, lens);
 }
 
-int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
-                     sr_store_cb *cb, void *privdata)
+int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since, sr_store_cb *cb,
+                     void *privdata)
 {
     keys k;
     char seq[24], page[16];
@@ -306,7 +337,13 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
     snprintf(conns, sizeof conns, "%lld", a->connections);
     snprintf(sess, sizeof sess, "%lld", a->sessions);
     snprintf(started, sizeof started, "%lld", a->started_ms);
-    const char *argv[] = {"EVALSHA", s->sha[S_HEARTBEAT], "3", node, nodes, sessions, id, now,
-                          node_ttl, ttl, conns, sess, started, chan, node_prefix, a->boot_id};
+    const char *argv[] = {"EVALSHA",   s->sha[S_HEARTBEAT],
+                          "3",         node,
+                          nodes,       sessions,
+                          id,          now,
+                          node_ttl,    ttl,
+                          conns,       sess,
+                          started,     chan,
+                          node_prefix, a->boot_id};
     return sr_redis_command(&s->redis, cb, privdata, 16, argv, NULL);
 }

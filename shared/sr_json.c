@@ -12,8 +12,7 @@ typedef struct scanner {
 
 static void skip_ws(scanner *sc)
 {
-    while (sc->s < sc->end &&
-           (*sc->s == ' ' || *sc->s == '\t' || *sc->s == '\n' || *sc->s == '\r'))
+    while (sc->s < sc->end && (*sc->s == ' ' || *sc->s == '\t' || *sc->s == '\n' || *sc->s == '\r'))
         sc->s++;
 }
 
@@ -239,11 +238,21 @@ int sr_json_string(const sr_json_span *v, char *out, size_t cap)
         char c = *p++;
         unsigned cp;
         switch (c) {
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 't':
+            cp = '\t';
+            break;
         case 'u':
             cp = hex4(p);
             p += 4;
@@ -256,7 +265,9 @@ int sr_json_string(const sr_json_span *v, char *out, size_t cap)
             }
             if (cp >= 0xD800 && cp < 0xE000) return -1; /* a lone surrogate is not text */
             break;
-        default: cp = (unsigned char)c; break;
+        default:
+            cp = (unsigned char)c;
+            break;
         }
         if (utf8_put(out, cap, &len, cp) < 0) return -1;
     }
@@ -269,8 +280,7 @@ const sr_json_span *sr_json_get(const sr_json_doc *doc, const char *key)
     size_t klen = strlen(key);
     for (int i = doc->count - 1; i >= 0; i--) {
         const sr_json_span *k = &doc->members[i].key;
-        if (k->n == klen + 2 && memcmp(k->p + 1, key, klen) == 0)
-            return &doc->members[i].value;
+        if (k->n == klen + 2 && memcmp(k->p + 1, key, klen) == 0) return &doc->members[i].value;
         if (memchr(k->p, '\\', k->n)) { /* escaped key: compare decoded */
             char tmp[128];
             if (sr_json_string(k, tmp, sizeof tmp) == (int)klen && memcmp(tmp, key, klen) == 0)

@@ -10,8 +10,14 @@
 #include <stddef.h>
 
 enum sr_json_type {
-    SR_JSON_NONE, SR_JSON_OBJECT, SR_JSON_ARRAY, SR_JSON_STRING,
-    SR_JSON_NUMBER, SR_JSON_TRUE, SR_JSON_FALSE, SR_JSON_NULL
+    SR_JSON_NONE,
+    SR_JSON_OBJECT,
+    SR_JSON_ARRAY,
+    SR_JSON_STRING,
+    SR_JSON_NUMBER,
+    SR_JSON_TRUE,
+    SR_JSON_FALSE,
+    SR_JSON_NULL
 };
 
 typedef struct sr_json_span {

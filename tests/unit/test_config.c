@@ -29,8 +29,9 @@ int main(void)
     CHECK_STR(c.key_prefix, "syncrelay:");
     sr_config_free(&c);
 
-    const char *env[] = {"PORT", "9000", "SESSION_TTL", "60", "REDIS_URL",
-                         "redis://:pw@10.1.2.3:6380/2", "NODE_ID", "n1", NULL};
+    const char *env[] = {"PORT",    "9000",      "SESSION_TTL",
+                         "60",      "REDIS_URL", "redis://:pw@10.1.2.3:6380/2",
+                         "NODE_ID", "n1",        NULL};
     char *args[] = {"syncrelay", "--port", "9001", "--session-ttl=5"};
     CHECK(load(&c, env, 4, args, err) == 0);
     CHECK(c.port == 9001 && c.session_ttl == 5); /* flags win */
@@ -70,7 +71,7 @@ int main(void)
     CHECK(sr_redis_url_parse(&t, "unix:///tmp/r.sock?db=4", err, sizeof err) == 0);
     CHECK(!strcmp(t.unix_path, "/tmp/r.sock") && t.db == 4 && !t.host);
     sr_redis_target_free(&t);
-    const char *bad_urls[] = {"http://x", "redis://", "redis://h:0", "redis://h:70000",
+    const char *bad_urls[] = {"http://x",     "redis://",        "redis://h:0",  "redis://h:70000",
                               "redis://h/99", "unix://relative", "redis://h:12x"};
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++)
         CHECK(sr_redis_url_parse(&t, bad_urls[i], err, sizeof err) == -1);

@@ -29,8 +29,14 @@ int main(void)
     CHECK(sr_envelope_parse(&e, x, strlen(x)) == 0 && e.kind == 'x' && e.frame_len == 0);
     CHECK(e.to_len == 3 && e.from_len == 7);
 
-    const char *bad[] = {"", "m", "m\n1\n", "m\n1\na\n", "mm\n1\na\nb\n", "m\nx\na\nb\n",
-                         "m\n\na\nb\n", "m\n99999999999999999999\na\nb\n"};
+    const char *bad[] = {"",
+                         "m",
+                         "m\n1\n",
+                         "m\n1\na\n",
+                         "mm\n1\na\nb\n",
+                         "m\nx\na\nb\n",
+                         "m\n\na\nb\n",
+                         "m\n99999999999999999999\na\nb\n"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(sr_envelope_parse(&e, bad[i], strlen(bad[i])) == -1);
     sr_buf_free(&b);

@@ -36,11 +36,13 @@ int main(void)
 
     /* later duplicates win, as in JavaScript */
     const char *dup = "{\"type\":\"a\",\"type\":\"b\"}";
-    CHECK(sr_json_parse(&d, dup, strlen(dup)) == 0 && sr_json_string_is(sr_json_get(&d, "type"), "b"));
+    CHECK(sr_json_parse(&d, dup, strlen(dup)) == 0 &&
+          sr_json_string_is(sr_json_get(&d, "type"), "b"));
 
     /* not JSON */
-    const char *bad[] = {"", "{", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "01", "1.", "-",
-                         "tru", "\"\\x\"", "\"a", "{} {}", "\"\x01\"", "{'a':1}", "nul", "[1 2]"};
+    const char *bad[] = {"",      "{",        "{\"a\":}", "{\"a\" 1}", "[1,]",    "{\"a\":1,}",
+                         "01",    "1.",       "-",        "tru",       "\"\\x\"", "\"a",
+                         "{} {}", "\"\x01\"", "{'a':1}",  "nul",       "[1 2]"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(!parses(bad[i]));
     /* JSON but not objects */

@@ -29,8 +29,13 @@ int main(void)
         CHECK(sr_token_dts_normalize(ok[i], strlen(ok[i]), out) == 0);
         CHECK_STR(out, "A1B2C3D4E5F6");
     }
-    const char *bad[] = {"", "dts://", "dts://A1B2C3D4E5F", "dts://A1B2C3D4E5F6A",
-                         "dts://G1B2C3D4E5F6", "http://A1B2C3D4E5F6", "A1B2 C3D4E5F6"};
+    const char *bad[] = {"",
+                         "dts://",
+                         "dts://A1B2C3D4E5F",
+                         "dts://A1B2C3D4E5F6A",
+                         "dts://G1B2C3D4E5F6",
+                         "http://A1B2C3D4E5F6",
+                         "A1B2 C3D4E5F6"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(sr_token_dts_normalize(bad[i], strlen(bad[i]), out) == -1);
     return check_done("random");
