@@ -32,11 +32,13 @@ enum sr_status {
     SR_ERR_NOT_PAIRED = -6,   /* publish: fewer than min_members ever joined */
     SR_ERR_SUPERSEDED = -7,   /* another connection holds this member now */
     SR_ERR_NOT_JOINED = -8,
-    SR_ERR_BUSY = -9, /* a join is already under way on this connection */
+    SR_ERR_BUSY = -9,      /* a join is already under way on this connection */
+    SR_ERR_CONFLICT = -10, /* publish: the state check failed */
 };
 
 /* Close codes with a name, as centrifuge does. */
 #define SR_CLOSE_NORMAL 1000
+#define SR_CLOSE_POLICY 1008
 #define SR_CLOSE_TOO_BIG 1009
 #define SR_CLOSE_RESTART 1012
 #define SR_CLOSE_SUPERSEDED 4001
@@ -50,6 +52,8 @@ typedef struct sr_transport_ops {
     void (*close)(void *t, int code, const char *reason);
     /* Seq of the oldest sequenced frame still queued, or 0. */
     uint64_t (*oldest_unsent_seq)(void *t);
+    /* Answers an HTTP request (t is sr_http_req.transport). */
+    void (*http_respond)(void *t, unsigned status, const char *type, const char *body, size_t len);
 } sr_transport_ops;
 
 enum sr_error_kind {
@@ -72,7 +76,16 @@ typedef struct sr_metrics {
 
 typedef struct sr_session sr_session;
 typedef struct sr_conn sr_conn;
-typedef void sr_publish_cb(sr_conn *c, int status, uint64_t seq);
+
+typedef struct sr_publish_result {
+    int status; /* SR_OK or an sr_status */
+    uint64_t seq, version;
+    /* SR_ERR_CONFLICT: the state as it is (valid during the callback) */
+    const char *current;
+    size_t current_len;
+    uint64_t current_version;
+} sr_publish_result;
+typedef void sr_publish_cb(sr_conn *c, const sr_publish_result *r);
 
 typedef struct sr_core {
     struct event_base *base;
@@ -94,6 +107,7 @@ typedef struct sr_core {
     bool was_up;                /* Redis was reachable at the previous tick */
     bool draining;
     uint64_t started_ms;
+    uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
 } sr_core;
 
 enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
@@ -136,6 +150,9 @@ size_t sr_core_local_sessions(const sr_core *core);
 /* How often this node refreshes a session's TTLs: SESSION_TTL/10, at most 60 s. */
 uint64_t sr_core_touch_interval_ms(const sr_core *core);
 void sr_core_touch_sessions(sr_core *core);
+/* Records every local session in this node's set again (its liveness record
+ * had expired, so the cluster released them). */
+void sr_core_register_sessions(sr_core *core);
 /* Fails the joins still waiting for a subscription (shutdown). */
 void sr_core_abort_joins(sr_core *core);
 /* Bus hooks. */
@@ -172,6 +189,8 @@ typedef struct sr_join_request {
     size_t joined_len;
     const char *left_frame; /* sent to the other members when this one leaves, or NULL */
     size_t left_len;
+    const char *member_info; /* JSON kept as the member's i:<member> field, or NULL */
+    size_t member_info_len;
 } sr_join_request;
 
 typedef struct sr_join_result {
@@ -186,22 +205,81 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb);
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len);
 /* Calls fn for each other member that is online (on a node that is alive). */
 void sr_join_each_online(sr_conn *c, const sr_join_result *r,
-                         void (*fn)(sr_conn *c, const char *member, size_t len));
+                         void (*fn)(sr_conn *c, const char *member, size_t len, void *arg),
+                         void *arg);
 
 /* Publishing a sequenced message: the frame is parts[0..nparts) with the seq
- * written after part seq_after (1-based; 0: not written). */
+ * written after part seq_after (1-based; 0: not written). A message may also
+ * set one piece of the session's state (a named value kept in Redis, with a
+ * version counting its changes) in the same atomic step, after a check:
+ * when the check fails nothing is published and the callback gets
+ * SR_ERR_CONFLICT with the state as it is. */
+enum sr_state_check {
+    SR_STATE_ANY = 0,
+    SR_STATE_EQUALS = '=',  /* the value must equal state_operand ("" = unset) */
+    SR_STATE_DIFFERS = '!', /* the value must differ from state_operand */
+    SR_STATE_VERSION = 'v', /* the version must equal state_version (unset = 0) */
+};
 typedef struct sr_publish_request {
     const char *to; /* "*" all but the sender, "@" all, or a member */
     unsigned min_members;
     int seq_after, nparts;
     const char *const *parts;
     const size_t *lens;
+    const char *state; /* state name, or NULL */
+    const char *state_value;
+    size_t state_value_len;
+    enum sr_state_check state_check;
+    const char *state_operand;
+    size_t state_operand_len;
+    uint64_t state_version;
+    int version_after; /* the new version is written after this part (0: nowhere) */
 } sr_publish_request;
 int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb);
+
+/* Reads one piece of the joined session's state from Redis. value is NULL
+ * when unset; status is SR_OK or SR_ERR_UNAVAILABLE. */
+typedef void sr_state_cb(sr_conn *c, int status, const char *value, size_t len, uint64_t version);
+int sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb);
 /* Leaves the session; the join's left_frame goes to the other members. */
 void sr_session_leave(sr_conn *c);
 
+/* Another dialect takes over the connection (the first message on "/" tells
+ * token sync from mirror): its state is reset and its open hook runs. */
+void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d);
+
+/* ---------- HTTP requests (the REST endpoints of every dialect) ---------- */
+
+typedef struct sr_http_req sr_http_req;
+struct sr_http_req {
+    sr_core *core;
+    void *transport; /* NULL once the client went away: responding does nothing */
+    unsigned refs;   /* the transport holds one; take one to answer later */
+    char method[8];
+    char path[256];  /* without the query string */
+    char query[512]; /* after '?', may be empty */
+    char authorization[1024];
+    char ip[64];
+    sr_buf body;
+    bool answered;
+};
+/* Transport -> core: a complete request. The core always answers it (404
+ * included), at once or after a Redis round trip. */
+void sr_http_dispatch(sr_http_req *r);
+/* Answers with a body (JSON unless type says otherwise). Once per request. */
+void sr_http_respond(sr_http_req *r, unsigned status, const char *type, const char *body,
+                     size_t len);
+void sr_http_respond_json(sr_http_req *r, unsigned status, const char *json);
+void sr_http_ref(sr_http_req *r);
+void sr_http_unref(sr_http_req *r);
+/* Whether the request carries "Authorization: Bearer <token>"; the token's span. */
+const char *sr_http_bearer(const sr_http_req *r, size_t *len);
+/* The admin API (GET/DELETE /api/sessions...): returns true when it took r. */
+bool sr_admin_http(sr_http_req *r);
+
 uint64_t sr_now_ms(void); /* wall clock */
+/* ISO 8601 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z (out >= 32). */
+void sr_iso_time(uint64_t ms, char *out, size_t cap);
 uint64_t sr_monotonic_ms(void);
 
 #endif

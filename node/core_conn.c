@@ -22,6 +22,15 @@ uint64_t sr_monotonic_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+void sr_iso_time(uint64_t ms, char *out, size_t cap)
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
+}
+
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip)
 {
     sr_conn *c = sr_xcalloc(1, sizeof *c);
@@ -42,6 +51,14 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
     core->metrics.connections_total++;
     if (d->open) d->open(c);
     return c;
+}
+
+void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d)
+{
+    free(c->state);
+    c->dialect = d;
+    c->state = d->state_size ? sr_xcalloc(1, d->state_size) : NULL;
+    if (d->open) d->open(c);
 }
 
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)

@@ -26,11 +26,14 @@ void sr_core_error(sr_core *core, enum sr_error_kind kind)
     core->metrics.errors[kind]++;
 }
 
+#define SR_SESSIONS_LOG_MS 30000 /* seed 002 logs its active sessions every 30 s */
+
 static void on_heartbeat(const sr_reply *reply, void *arg)
 {
     sr_core *core = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 3) return;
+    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 4) return;
     long long nodes = sr_reply_int(sr_reply_at(reply, 2));
+    if (sr_reply_int(sr_reply_at(reply, 3))) sr_core_register_sessions(core);
     core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
     core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
     if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
@@ -38,6 +41,13 @@ static void on_heartbeat(const sr_reply *reply, void *arg)
                     core->cluster_connections, core->cluster_sessions);
     core->cluster_nodes = nodes;
     core->heartbeat_ok_ms = sr_monotonic_ms();
+    if (core->heartbeat_ok_ms - core->sessions_logged_ms >= SR_SESSIONS_LOG_MS) {
+        core->sessions_logged_ms = core->heartbeat_ok_ms;
+        sr_log_info("active sessions: %zu on this node, %lld in the cluster; connections: %u on "
+                    "this node, %lld in the cluster",
+                    sr_core_local_sessions(core), core->cluster_sessions, core->nconns,
+                    core->cluster_connections);
+    }
 }
 
 /* Ticks every 250 ms; beats every SR_HEARTBEAT_MS, and at once when Redis
@@ -120,11 +130,7 @@ void sr_core_health_json(sr_core *core, sr_buf *out)
 {
     char stamp[40];
     uint64_t now = sr_now_ms();
-    time_t secs = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + n, sizeof stamp - n, ".%03dZ", (int)(now % 1000));
+    sr_iso_time(now, stamp, sizeof stamp);
     bool up = sr_store_up(core->store) && sr_bus_up(core->bus);
     sr_buf_printf(out, "{\"status\":\"%s\",\"node\":", up ? "healthy" : "degraded");
     sr_buf_append_json_string(out, core->cfg->node_id, strlen(core->cfg->node_id));

@@ -25,6 +25,7 @@ struct join_op {
     sr_join_request req;
     char id[128], member[128];
     sr_buf joined, left; /* envelopes */
+    sr_buf info;
 };
 
 struct sr_session {
@@ -36,6 +37,7 @@ struct sr_session {
     unsigned pending; /* joins under way that will attach here or let go */
     join_op *waiting; /* joins waiting for the subscription to be active */
     bool subscribed;
+    bool registered;     /* in this node's set of sessions held (cluster counts) */
     uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
 };
 
@@ -67,6 +69,7 @@ static sr_session *session_get(sr_core *core, const sr_dialect *d, const char *i
 static void session_release(sr_core *core, sr_session *s)
 {
     if (s->nconns || s->pending) return;
+    if (s->registered) sr_store_node_session(core->store, core->boot_id, s->kind, s->id, false);
     sr_map_remove(&core->sessions, s->name);
     sr_bus_unsubscribe(core->bus, s->name);
     free(s);
@@ -75,6 +78,10 @@ static void session_release(sr_core *core, sr_session *s)
 static void session_attach(sr_session *s, sr_conn *c)
 {
     s->touched_ms = sr_monotonic_ms(); /* the join script refreshed the TTLs */
+    if (!s->registered) {
+        s->registered = true;
+        sr_store_node_session(c->core->store, c->core->boot_id, s->kind, s->id, true);
+    }
     c->session = s;
     c->session_prev = NULL;
     c->session_next = s->conns;
@@ -102,6 +109,18 @@ static void session_detach(sr_conn *c)
 size_t sr_core_local_sessions(const sr_core *core)
 {
     return core->sessions.count;
+}
+
+static void register_session(const char *key, void *value, void *arg)
+{
+    sr_session *s = value;
+    sr_core *core = arg;
+    if (s->registered) sr_store_node_session(core->store, core->boot_id, s->kind, s->id, true);
+}
+
+void sr_core_register_sessions(sr_core *core)
+{
+    sr_map_each(&core->sessions, register_session, core);
 }
 
 /* ---------- delivery ---------- */
@@ -249,6 +268,19 @@ static void on_supersede(sr_session *s, const sr_envelope *e)
     }
 }
 
+/* An admin ended the session: its keys are gone already, so members leave
+ * without the leave script. */
+static void on_end(sr_core *core, const char *name)
+{
+    sr_session *s;
+    while ((s = sr_map_get(&core->sessions, name)) && s->conns) {
+        sr_conn *c = s->conns;
+        if (c->dialect->ended && sr_conn_alive(c)) c->dialect->ended(c);
+        session_detach(c); /* may free s */
+        sr_conn_close(c, SR_CLOSE_NORMAL, "session ended");
+    }
+}
+
 void sr_core_bus_message(void *arg, const char *session, size_t session_len, const char *data,
                          size_t len)
 {
@@ -270,6 +302,8 @@ void sr_core_bus_message(void *arg, const char *session, size_t session_len, con
         on_event(s, &e);
     else if (e.kind == SR_ENVELOPE_SUPERSEDE)
         on_supersede(s, &e);
+    else if (e.kind == SR_ENVELOPE_END)
+        on_end(core, name);
 }
 
 static void run_join(join_op *op);
@@ -315,6 +349,7 @@ static void join_op_free(join_op *op)
 {
     sr_buf_free(&op->joined);
     sr_buf_free(&op->left);
+    sr_buf_free(&op->info);
     free(op);
 }
 
@@ -421,6 +456,8 @@ static void run_join(join_op *op)
         .max_members = op->req.max_members,
         .event = op->joined.len ? op->joined.data : NULL,
         .event_len = op->joined.len,
+        .info = op->info.len ? op->info.data : NULL,
+        .info_len = op->info.len,
     };
     if (sr_store_join(c->core->store, &a, on_join_reply, op) < 0) on_join_reply(NULL, op);
 }
@@ -483,6 +520,8 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     snprintf(op->member, sizeof op->member, "%s", req->member);
     sr_buf_init(&op->joined);
     sr_buf_init(&op->left);
+    sr_buf_init(&op->info);
+    if (req->member_info) sr_buf_append(&op->info, req->member_info, req->member_info_len);
     /* the caller's frames do not outlive this call: keep them as envelopes */
     if (req->joined_frame)
         sr_envelope_write(&op->joined, SR_ENVELOPE_EVENT, 0, op->member, "*", req->joined_frame,
@@ -490,7 +529,7 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     if (req->left_frame)
         sr_envelope_write(&op->left, SR_ENVELOPE_EVENT, 0, op->member, "*", req->left_frame,
                           req->left_len);
-    op->req.joined_frame = op->req.left_frame = NULL;
+    op->req.joined_frame = op->req.left_frame = op->req.member_info = NULL;
     c->join_state = SR_CONN_JOINING;
     sr_conn_ref(c);
     if (req->count_failure) {
@@ -509,7 +548,8 @@ const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len
 }
 
 void sr_join_each_online(sr_conn *c, const sr_join_result *r,
-                         void (*fn)(sr_conn *c, const char *member, size_t len))
+                         void (*fn)(sr_conn *c, const char *member, size_t len, void *arg),
+                         void *arg)
 {
     size_t n = sr_reply_count(r->fields);
     for (size_t i = 2; i + 1 < n; i += 2) {
@@ -518,7 +558,7 @@ void sr_join_each_online(sr_conn *c, const sr_join_result *r,
         const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
         if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0 || vlen == 0) continue;
         if (klen - 2 == strlen(c->member) && !memcmp(k + 2, c->member, klen - 2)) continue;
-        fn(c, k + 2, klen - 2);
+        fn(c, k + 2, klen - 2, arg);
     }
 }
 
@@ -527,25 +567,30 @@ void sr_join_each_online(sr_conn *c, const sr_join_result *r,
 static void on_publish_reply(const sr_reply *reply, void *arg)
 {
     sr_conn *c = arg;
-    int status = SR_ERR_UNAVAILABLE;
-    uint64_t seq = 0;
-    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 2) {
-        const char *s = sr_reply_str(sr_reply_at(reply, 0), NULL);
-        seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
-        status = !s                       ? SR_ERR_UNAVAILABLE
-                 : !strcmp(s, "ok")       ? SR_OK
-                 : !strcmp(s, "unpaired") ? SR_ERR_NOT_PAIRED
-                 : !strcmp(s, "gone")     ? SR_ERR_UNKNOWN_SESSION
-                                          : SR_ERR_SUPERSEDED;
+    sr_publish_result r = {.status = SR_ERR_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    const char *s = n >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
+    if (s) {
+        r.seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+        r.version = n >= 3 ? (uint64_t)sr_reply_int(sr_reply_at(reply, 2)) : 0;
+        r.status = !strcmp(s, "ok")         ? SR_OK
+                   : !strcmp(s, "unpaired") ? SR_ERR_NOT_PAIRED
+                   : !strcmp(s, "gone")     ? SR_ERR_UNKNOWN_SESSION
+                   : !strcmp(s, "conflict") ? SR_ERR_CONFLICT
+                                            : SR_ERR_SUPERSEDED;
+        if (r.status == SR_ERR_CONFLICT && n >= 5) {
+            r.current = sr_reply_str(sr_reply_at(reply, 3), &r.current_len);
+            r.current_version = (uint64_t)sr_reply_int(sr_reply_at(reply, 4));
+        }
     }
-    if (status == SR_OK)
+    if (r.status == SR_OK)
         c->core->metrics.relayed++;
-    else if (status == SR_ERR_UNAVAILABLE)
+    else if (r.status == SR_ERR_UNAVAILABLE)
         sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
-    if (status == SR_ERR_SUPERSEDED && sr_conn_alive(c) && c->join_state == SR_CONN_JOINED)
+    if (r.status == SR_ERR_SUPERSEDED && sr_conn_alive(c) && c->join_state == SR_CONN_JOINED)
         supersede_local(c); /* its 'x' envelope was missed (pub/sub is at-most-once) */
     else if (sr_conn_alive(c) && c->publish_cb)
-        c->publish_cb(c, status, seq);
+        c->publish_cb(c, &r);
     sr_conn_unref(c);
 }
 
@@ -565,6 +610,14 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
         .touch = touch,
         .min_members = req->min_members,
         .seq_after = req->seq_after,
+        .state = req->state,
+        .state_value = req->state_value,
+        .state_value_len = req->state_value_len,
+        .state_check = (char)req->state_check,
+        .state_operand = req->state_operand,
+        .state_operand_len = req->state_operand_len,
+        .state_version = req->state_version,
+        .version_after = req->version_after,
         .nparts = req->nparts,
         .parts = req->parts,
         .lens = req->lens,
@@ -572,6 +625,41 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
     c->publish_cb = cb;
     sr_conn_ref(c);
     if (sr_store_publish(c->core->store, &a, on_publish_reply, c) < 0) on_publish_reply(NULL, c);
+    return SR_OK;
+}
+
+typedef struct state_op {
+    sr_conn *c;
+    sr_state_cb *cb;
+} state_op;
+
+static void on_state(const sr_reply *reply, void *arg)
+{
+    state_op *op = arg;
+    sr_conn *c = op->c;
+    if (sr_conn_alive(c)) {
+        if (sr_reply_count(reply) != 2) {
+            sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
+            op->cb(c, SR_ERR_UNAVAILABLE, NULL, 0, 0);
+        } else {
+            size_t len = 0;
+            const char *value = sr_reply_str(sr_reply_at(reply, 0), &len);
+            op->cb(c, SR_OK, value, value ? len : 0, (uint64_t)sr_reply_int(sr_reply_at(reply, 1)));
+        }
+    }
+    sr_conn_unref(c);
+    free(op);
+}
+
+int sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb)
+{
+    if (c->join_state != SR_CONN_JOINED) return SR_ERR_NOT_JOINED;
+    state_op *op = sr_xmalloc(sizeof *op);
+    op->c = c;
+    op->cb = cb;
+    sr_conn_ref(c);
+    if (sr_store_state(c->core->store, c->session->kind, c->session->id, name, on_state, op) < 0)
+        on_state(NULL, op);
     return SR_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct sr_conn;
+struct sr_http_req;
 
 typedef struct sr_dialect {
     const char *name;  /* also the session kind in Redis keys */
@@ -20,11 +21,31 @@ typedef struct sr_dialect {
     /* Another connection took this connection's member: send the error frame
      * (the core closes the socket afterwards). */
     void (*superseded)(struct sr_conn *c);
+    /* The session was ended (DELETE /api/sessions/:id): send the notice
+     * frame (the core then closes the socket with 1000). May be NULL. */
+    void (*ended)(struct sr_conn *c);
+    /* The dialect's REST endpoints: returns true when it took the request
+     * (and answers it, now or later). May be NULL. */
+    bool (*http)(struct sr_http_req *r);
 } sr_dialect;
+
+/* Every dialect, for the HTTP endpoints and the admin API (session kinds). */
+extern const sr_dialect *const sr_dialects[];
+extern const size_t sr_dialect_count;
+
+/* Parses a text message as a JSON object with a string "type" (copied to
+ * type). Returns NULL, or the error to send (counted in the metrics). */
+struct sr_json_doc;
+const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t len, bool binary,
+                                   struct sr_json_doc *doc, char *type, size_t cap);
 
 /* The dialect serving a WebSocket upgrade to path (query string excluded). */
 const sr_dialect *sr_dialect_for_path(const char *path);
 
 extern const sr_dialect sr_dialect_tokensync;
+extern const sr_dialect sr_dialect_mirror;
+extern const sr_dialect sr_dialect_recording;
+/* "/": the first message tells token sync from mirror (upper-case type). */
+extern const sr_dialect sr_dialect_root;
 
 #endif

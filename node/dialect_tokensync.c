@@ -35,7 +35,7 @@ static void peer_frame(sr_buf *b, const char *event, const char *role, size_t ro
     sr_buf_append_str(b, "}");
 }
 
-static void tell_online_peer(sr_conn *c, const char *member, size_t len)
+static void tell_online_peer(sr_conn *c, const char *member, size_t len, void *arg)
 {
     sr_buf b;
     sr_buf_init(&b);
@@ -84,7 +84,7 @@ static void on_paired(sr_conn *c, int status, const sr_join_result *r)
         st->token, st->role);
     sr_conn_send(c, b.data, b.len);
     sr_buf_free(&b);
-    sr_join_each_online(c, r, tell_online_peer);
+    sr_join_each_online(c, r, tell_online_peer, NULL);
 }
 
 static void start_pair(sr_conn *c, const char *role, const char *token, bool create,
@@ -155,8 +155,9 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
                last != NULL && last->type != SR_JSON_NULL, last_seq);
 }
 
-static void on_synced(sr_conn *c, int status, uint64_t seq)
+static void on_synced(sr_conn *c, const sr_publish_result *r)
 {
+    int status = r->status;
     if (status == SR_OK) return;
     if (status == SR_ERR_NOT_PAIRED)
         send_error(c, "Not paired");
@@ -184,27 +185,16 @@ static void handle_sync(sr_conn *c, const sr_json_doc *doc)
     sr_publish_request req = {
         .to = "*", .min_members = 2, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
     int rc = sr_session_publish(c, &req, on_synced);
-    if (rc != SR_OK) on_synced(c, rc, 0);
+    if (rc != SR_OK) on_synced(c, &(sr_publish_result){.status = rc});
 }
 
 static void tokensync_message(sr_conn *c, const char *data, size_t len, bool binary)
 {
     sr_json_doc doc;
     char type[64];
-    if (binary) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        send_error(c, "Binary messages are not supported");
-        return;
-    }
-    if (sr_json_parse(&doc, data, len) < 0) {
-        sr_core_error(c->core, SR_ERROR_INVALID_JSON);
-        send_error(c, "Invalid JSON");
-        return;
-    }
-    const sr_json_span *t = doc.root.type == SR_JSON_OBJECT ? sr_json_get(&doc, "type") : NULL;
-    if (!t || sr_json_string(t, type, sizeof type) < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        send_error(c, "Invalid message: expected an object with a string \"type\"");
+    const char *error = sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type);
+    if (error) {
+        send_error(c, error);
         return;
     }
     if (!strcmp(type, "sync")) {
@@ -227,9 +217,15 @@ static void tokensync_superseded(sr_conn *c)
     send_error(c, "Superseded by a new connection");
 }
 
+static void tokensync_ended(sr_conn *c)
+{
+    send_error(c, "Session ended");
+}
+
 const sr_dialect sr_dialect_tokensync = {
     .name = "tokensync",
     .state_size = sizeof(tokensync_state),
     .message = tokensync_message,
     .superseded = tokensync_superseded,
+    .ended = tokensync_ended,
 };

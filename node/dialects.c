@@ -1,6 +1,8 @@
 /* dialects.c - which dialect serves which WebSocket path. Adding a dialect is
- * one file and one row here. */
+ * one file and one row in each table here. */
+#include "core.h"
 #include "dialect.h"
+#include "sr_json.h"
 
 #include <string.h>
 
@@ -8,12 +10,40 @@ static const struct {
     const char *path;
     const sr_dialect *dialect;
 } routes[] = {
-    {"/", &sr_dialect_tokensync},
+    {"/", &sr_dialect_root},
+    {"/mirror", &sr_dialect_mirror},
+    {"/sync", &sr_dialect_recording},
 };
+
+const sr_dialect *const sr_dialects[] = {
+    &sr_dialect_tokensync,
+    &sr_dialect_mirror,
+    &sr_dialect_recording,
+};
+const size_t sr_dialect_count = sizeof sr_dialects / sizeof sr_dialects[0];
 
 const sr_dialect *sr_dialect_for_path(const char *path)
 {
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (!strcmp(path, routes[i].path)) return routes[i].dialect;
+    return NULL;
+}
+
+const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, bool binary,
+                                   sr_json_doc *doc, char *type, size_t cap)
+{
+    if (binary) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        return "Binary messages are not supported";
+    }
+    if (sr_json_parse(doc, data, len) < 0) {
+        sr_core_error(c->core, SR_ERROR_INVALID_JSON);
+        return "Invalid JSON";
+    }
+    const sr_json_span *t = doc->root.type == SR_JSON_OBJECT ? sr_json_get(doc, "type") : NULL;
+    if (!t || sr_json_string(t, type, cap) <= 0) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        return "Invalid message: expected an object with a string \"type\"";
+    }
     return NULL;
 }

@@ -49,6 +49,8 @@ typedef struct sr_store_join_args {
     unsigned max_members; /* members online at once, 0 = no limit */
     const char *event;    /* envelope published to the others, or NULL */
     size_t event_len;
+    const char *info; /* the member's description (JSON) for field i:<member>, or NULL */
+    size_t info_len;
 } sr_store_join_args;
 /* Reply: {status, previous owner, hash fields...}; status ok|exists|unknown|full.
  * Holders on nodes whose liveness record expired read as '' (offline). */
@@ -62,11 +64,22 @@ typedef struct sr_store_publish_args {
     bool touch;           /* refresh the session's TTLs in the same script */
     unsigned min_members; /* refuse ("unpaired") while fewer members ever joined */
     int seq_after;        /* the seq goes after part seq_after (1-based), 0: nowhere */
+    /* One piece of session state set with the message, checked first. */
+    const char *state; /* name (field s:<name>, versions in v:<name>), or NULL */
+    const char *state_value;
+    size_t state_value_len;
+    char state_check;          /* 0 none, '=' value equals, '!' value differs, 'v' version equals */
+    const char *state_operand; /* for '=' and '!' ("" matches an unset value) */
+    size_t state_operand_len;
+    uint64_t state_version; /* for 'v' (an unset state is version 0) */
+    int version_after;      /* the new version goes after this part, 0: nowhere */
     int nparts;
     const char *const *parts;
     const size_t *lens;
 } sr_store_publish_args;
-/* Reply: {status, seq}; status ok|gone|superseded|unpaired. One round trip. */
+/* Reply: {status, seq, version[, current value, current version]}; status
+ * ok|gone|superseded|unpaired|conflict (the state check failed; nothing was
+ * written). One round trip. */
 int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata);
 
 /* Clears member's owner if it is still owner, records its delivered seq and
@@ -90,6 +103,25 @@ typedef struct sr_store_member_seq {
  * (at most SR_STORE_TOUCH_MAX). Reply: the owners that no longer hold their member. */
 int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
                    size_t n, sr_store_cb *cb, void *privdata);
+
+/* Reply: {value or nil, version or nil} of state name of a session. */
+int sr_store_state(sr_store *s, const char *kind, const char *id, const char *name, sr_store_cb *cb,
+                   void *privdata);
+
+/* This node holds members of the session (add) or no longer does. The
+ * cluster's count of sessions with online members follows from these. */
+void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
+                           bool add);
+
+/* Sessions for the admin API. With id, the session of that id of each of
+ * kinds (n of them); without, every session of the index. Reply: an array of
+ * {kind, id, HGETALL...} with holders on dead nodes shown as ''. */
+int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
+                      sr_store_cb *cb, void *privdata);
+/* Ends a session: publishes envelope (its members' nodes close them) and
+ * removes its keys. Reply: 1 deleted, 0 unknown. */
+int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
+                            size_t envelope_len, sr_store_cb *cb, void *privdata);
 
 /* Failed join attempts of one client IP this minute (reply: integer or nil). */
 int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata);

@@ -12,12 +12,26 @@
 #include <time.h>
 
 extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
-    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[];
+    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[],
+    sr_lua_node_session[], sr_lua_sessions_read[], sr_lua_session_delete[];
 
-enum script { S_JOIN, S_PUBLISH, S_LEAVE, S_HISTORY, S_TOUCH, S_HEARTBEAT, S_RATELIMIT, S_COUNT };
+enum script {
+    S_JOIN,
+    S_PUBLISH,
+    S_LEAVE,
+    S_HISTORY,
+    S_TOUCH,
+    S_HEARTBEAT,
+    S_RATELIMIT,
+    S_NODE_SESSION,
+    S_SESSIONS_READ,
+    S_DELETE,
+    S_COUNT
+};
 static const char *const script_source[S_COUNT] = {
     sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave, sr_lua_session_history,
-    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,
+    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,     sr_lua_node_session,
+    sr_lua_sessions_read, sr_lua_session_delete,
 };
 
 struct sr_store {
@@ -183,12 +197,14 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
                           k.channel,
                           max,
                           a->event ? a->event : "",
-                          node_prefix};
-    size_t lens[15];
-    for (int i = 0; i < 15; i++)
+                          node_prefix,
+                          a->info ? a->info : ""};
+    size_t lens[16];
+    for (int i = 0; i < 16; i++)
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
-    return sr_redis_command(&s->redis, cb, privdata, 15, argv, lens);
+    lens[15] = a->info ? a->info_len : 0;
+    return sr_redis_command(&s->redis, cb, privdata, 16, argv, lens);
 }
 
 void sr_store_session_active(sr_store *s, const char *kind, const char *id)
@@ -203,9 +219,10 @@ void sr_store_session_active(sr_store *s, const char *kind, const char *id)
 int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], hist[16], min[16], at[16];
-    const char *argv[32];
-    size_t lens[32];
+    char now[24], ttl[16], hist[16], min[16], at[16], vat[16], check[2] = {a->state_check, 0};
+    char version[24];
+    const char *argv[40];
+    size_t lens[40];
     int n = 0;
     if (a->nparts > 16) return -1;
     session_keys(s, &k, a->kind, a->id);
@@ -214,6 +231,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     snprintf(hist, sizeof hist, "%d", s->cfg->history_size);
     snprintf(min, sizeof min, "%u", a->min_members);
     snprintf(at, sizeof at, "%d", a->seq_after);
+    snprintf(vat, sizeof vat, "%d", a->version_after);
     const char *fixed[] = {"EVALSHA",
                            s->sha[S_PUBLISH],
                            "2",
@@ -232,6 +250,22 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
         argv[n] = fixed[i];
         lens[n] = strlen(fixed[i]);
+    }
+    /* ARGV[11..15]: the state update and its check */
+    const char *operand = a->state_operand ? a->state_operand : "";
+    size_t operand_len = a->state_operand ? a->state_operand_len : 0;
+    if (a->state_check == 'v') {
+        snprintf(version, sizeof version, "%llu", (unsigned long long)a->state_version);
+        operand = version;
+        operand_len = strlen(version);
+    }
+    const char *state[] = {a->state ? a->state : "", a->state_value ? a->state_value : "", check,
+                           operand, vat};
+    size_t state_lens[] = {strlen(state[0]), a->state_value ? a->state_value_len : 0, strlen(check),
+                           operand_len, strlen(vat)};
+    for (size_t i = 0; i < 5; i++, n++) {
+        argv[n] = state[i];
+        lens[n] = state_lens[i];
     }
     for (int i = 0; i < a->nparts; i++, n++) {
         argv[n] = a->parts[i];
@@ -324,26 +358,93 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
                        void *privdata)
 {
     const char *p = s->cfg->key_prefix, *id = s->cfg->node_id;
-    char node[256], nodes[200], sessions[200], chan[300], node_prefix[200];
+    char node[256], nodes[200], sessions[200], online[200], chan[300], node_prefix[200];
+    char set_prefix[200];
     char now[24], node_ttl[16], ttl[16], conns[24], sess[24], started[24];
     snprintf(node, sizeof node, "%snode:%s", p, id);
     snprintf(nodes, sizeof nodes, "%snodes", p);
     snprintf(sessions, sizeof sessions, "%ssessions", p);
+    snprintf(online, sizeof online, "%ssessions:online", p);
     snprintf(chan, sizeof chan, "%schan:node:%s", p, id);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
+    snprintf(set_prefix, sizeof set_prefix, "%snode-sessions:", p);
     now_str(now, sizeof now);
     snprintf(node_ttl, sizeof node_ttl, "%d", SR_NODE_TTL_SECONDS);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(conns, sizeof conns, "%lld", a->connections);
     snprintf(sess, sizeof sess, "%lld", a->sessions);
     snprintf(started, sizeof started, "%lld", a->started_ms);
-    const char *argv[] = {"EVALSHA",   s->sha[S_HEARTBEAT],
-                          "3",         node,
-                          nodes,       sessions,
-                          id,          now,
-                          node_ttl,    ttl,
-                          conns,       sess,
-                          started,     chan,
-                          node_prefix, a->boot_id};
-    return sr_redis_command(&s->redis, cb, privdata, 16, argv, NULL);
+    const char *argv[] = {"EVALSHA",  s->sha[S_HEARTBEAT],
+                          "4",        node,
+                          nodes,      sessions,
+                          online,     id,
+                          now,        node_ttl,
+                          ttl,        conns,
+                          sess,       started,
+                          chan,       node_prefix,
+                          a->boot_id, set_prefix};
+    return sr_redis_command(&s->redis, cb, privdata, 18, argv, NULL);
+}
+
+int sr_store_state(sr_store *s, const char *kind, const char *id, const char *name, sr_store_cb *cb,
+                   void *privdata)
+{
+    keys k;
+    char field[140], vfield[140];
+    session_keys(s, &k, kind, id);
+    snprintf(field, sizeof field, "s:%s", name);
+    snprintf(vfield, sizeof vfield, "v:%s", name);
+    const char *argv[] = {"HMGET", k.session, field, vfield};
+    return sr_redis_command(&s->redis, cb, privdata, 4, argv, NULL);
+}
+
+void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
+                           bool add)
+{
+    keys k;
+    char set[400], online[200], ttl[16];
+    session_keys(s, &k, kind, id);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
+             boot_id);
+    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
+    const char *argv[] = {"EVALSHA", s->sha[S_NODE_SESSION], "2", set, online,
+                          k.member,  add ? "1" : "0",        ttl};
+    sr_redis_command(&s->redis, NULL, NULL, 8, argv, NULL);
+}
+
+int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
+                      sr_store_cb *cb, void *privdata)
+{
+    const char *p = s->cfg->key_prefix;
+    char index[200], session_prefix[200], node_prefix[200];
+    const char *argv[16];
+    snprintf(index, sizeof index, "%ssessions", p);
+    snprintf(session_prefix, sizeof session_prefix, "%ssession:", p);
+    snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
+    const char *fixed[] = {
+        "EVALSHA", s->sha[S_SESSIONS_READ], "1", index, session_prefix, node_prefix, id ? id : ""};
+    int argc = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        argv[argc++] = fixed[i];
+    for (size_t i = 0; id && i < n && argc < 16; i++)
+        argv[argc++] = kinds[i];
+    return sr_redis_command(&s->redis, cb, privdata, argc, argv, NULL);
+}
+
+int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
+                            size_t envelope_len, sr_store_cb *cb, void *privdata)
+{
+    keys k;
+    char index[200], online[200];
+    session_keys(s, &k, kind, id);
+    snprintf(index, sizeof index, "%ssessions", s->cfg->key_prefix);
+    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
+    const char *argv[] = {"EVALSHA", s->sha[S_DELETE], "4",       k.session, k.log,
+                          index,     online,           k.channel, envelope,  k.member};
+    size_t lens[10];
+    for (int i = 0; i < 10; i++)
+        lens[i] = strlen(argv[i]);
+    lens[8] = envelope_len;
+    return sr_redis_command(&s->redis, cb, privdata, 10, argv, lens);
 }

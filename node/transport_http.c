@@ -1,49 +1,130 @@
-/* transport_http.c - the plain HTTP endpoints on the shared port: /health,
- * /ready and /metrics (SPEC section 5). Bodies are built by the core; this
- * file only frames them as HTTP. */
+/* transport_http.c - plain HTTP on the shared port: turns a request (method,
+ * path, query, Authorization, body) into an sr_http_req for the core, and
+ * writes the answer whenever the core gives it (at once, or after a Redis
+ * round trip). Headers can only be written from a WRITEABLE callback, so an
+ * answer is kept in the pss until then. */
 #include "transport_lws.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static int respond(struct lws *wsi, sr_pss *pss, unsigned status, const char *type)
+#define MAX_BODY (1024 * 1024)
+
+static const struct {
+    enum lws_token_indexes token;
+    const char *name;
+} methods[] = {
+    {WSI_TOKEN_GET_URI, "GET"},         {WSI_TOKEN_POST_URI, "POST"},
+    {WSI_TOKEN_OPTIONS_URI, "OPTIONS"}, {WSI_TOKEN_DELETE_URI, "DELETE"},
+    {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_PATCH_URI, "PATCH"},
+    {WSI_TOKEN_HEAD_URI, "HEAD"},
+};
+
+void sr_http_answer(void *handle, unsigned status, const char *type, const char *body, size_t len)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
-                                       *end = &buf[sizeof buf - 1];
-    if (lws_add_http_common_headers(wsi, status, type, (lws_filepos_t)pss->http_body.len, &p,
-                                    end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return -1;
+    sr_pss *pss = handle;
+    sr_buf_reset(&pss->http_body);
+    sr_buf_append(&pss->http_body, body, len);
+    pss->http_status = status;
+    snprintf(pss->http_type, sizeof pss->http_type, "%s", type);
+    pss->http_headers_sent = false;
     pss->http_sent = 0;
-    lws_callback_on_writable(wsi);
-    return 0;
+    pss->http_ready = true;
+    lws_callback_on_writable(pss->wsi);
+}
+
+static void request_done(sr_pss *pss)
+{
+    if (!pss->req) return;
+    pss->req->transport = NULL;
+    sr_http_unref(pss->req);
+    pss->req = NULL;
 }
 
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
+    memset(pss, 0, sizeof *pss);
+    pss->wsi = wsi;
     sr_buf_init(&pss->http_body);
-    pss->conn = NULL;
-    bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-    if (get && !strcmp(uri, "/health")) {
-        sr_core_health_json(t->core, &pss->http_body);
-        return respond(wsi, pss, 200, "application/json");
+    sr_http_req *r = sr_xcalloc(1, sizeof *r);
+    r->core = t->core;
+    r->transport = pss;
+    r->refs = 1;
+    sr_buf_init(&r->body);
+    pss->req = r;
+    snprintf(r->path, sizeof r->path, "%s", uri);
+    snprintf(r->method, sizeof r->method, "GET");
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (lws_hdr_total_length(wsi, methods[i].token) > 0) {
+            snprintf(r->method, sizeof r->method, "%s", methods[i].name);
+            break;
+        }
+    if (lws_hdr_copy(wsi, r->query, sizeof r->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
+        r->query[0] = '\0';
+    if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
+        0)
+        r->authorization[0] = '\0';
+    lws_get_peer_simple(wsi, r->ip, sizeof r->ip);
+    if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
+        return 0; /* the body follows: dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+    sr_http_dispatch(r);
+    return 0;
+}
+
+int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
+{
+    if (!pss->req) return -1;
+    if (pss->req->body.len + len > MAX_BODY) {
+        if (!pss->req->answered)
+            sr_http_respond_json(pss->req, 413, "{\"error\":\"Request body too large\"}");
+        return 0;
     }
-    if (get && !strcmp(uri, "/ready")) {
-        bool ready = sr_core_ready(t->core);
-        sr_buf_printf(&pss->http_body, "{\"ready\":%s}", ready ? "true" : "false");
-        return respond(wsi, pss, ready ? 200 : 503, "application/json");
-    }
-    if (get && !strcmp(uri, "/metrics")) {
-        sr_core_metrics_text(t->core, &pss->http_body);
-        return respond(wsi, pss, 200, "text/plain; version=0.0.4");
-    }
-    sr_buf_append_str(&pss->http_body, "{\"error\":\"Not found\"}");
-    return respond(wsi, pss, 404, "application/json");
+    sr_buf_append(&pss->req->body, in, len);
+    return 0;
+}
+
+int sr_http_body_done(struct lws *wsi, sr_pss *pss)
+{
+    if (!pss->req) return -1;
+    if (!pss->req->answered) sr_http_dispatch(pss->req);
+    return 0;
+}
+
+static int write_headers(struct lws *wsi, sr_pss *pss)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
+                                       *end = &buf[sizeof buf - 1];
+    static const struct {
+        const char *name, *value;
+    } extra[] = {
+        {"cache-control:", "no-store"},
+        {"access-control-allow-origin:", "*"},
+        {"access-control-allow-headers:", "Authorization, Content-Type"},
+        {"access-control-allow-methods:", "GET, POST, DELETE, OPTIONS"},
+    };
+    if (lws_add_http_common_headers(wsi, pss->http_status, pss->http_type,
+                                    (lws_filepos_t)pss->http_body.len, &p, end))
+        return -1;
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[i].name,
+                                        (const unsigned char *)extra[i].value,
+                                        (int)strlen(extra[i].value), &p, end))
+            return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+    pss->http_headers_sent = true;
+    return 0;
 }
 
 int sr_http_writeable(struct lws *wsi, sr_pss *pss)
 {
+    if (!pss->http_ready) return 0;
+    if (!pss->http_headers_sent) {
+        if (write_headers(wsi, pss) < 0) return -1;
+        if (pss->http_body.len) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
     unsigned char buf[LWS_PRE + 4096];
     size_t left = pss->http_body.len - pss->http_sent;
     size_t n = left > 4096 ? 4096 : left;
@@ -57,5 +138,13 @@ int sr_http_writeable(struct lws *wsi, sr_pss *pss)
         return 0;
     }
     sr_buf_free(&pss->http_body);
+    pss->http_ready = false;
+    request_done(pss);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+void sr_http_closed(sr_pss *pss)
+{
+    sr_buf_free(&pss->http_body);
+    request_done(pss);
 }

@@ -63,6 +63,7 @@ const sr_transport_ops sr_transport_lws_ops = {
     transport_send,
     transport_close,
     transport_oldest_unsent_seq,
+    sr_http_answer,
 };
 
 static void client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
@@ -183,11 +184,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_HTTP:
         return sr_http_request(t, wsi, pss, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return sr_http_body(wsi, pss, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return sr_http_body_done(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
         /* also comes for connections that never made a request (no pss) */
-        if (pss) sr_buf_free(&pss->http_body);
+        if (pss) sr_http_closed(pss);
         return 0;
     default:
         break;

@@ -21,8 +21,13 @@ typedef struct sr_pss {
     bool close_pending;
     int close_code;
     char close_reason[64];
-    sr_buf http_body; /* HTTP response body still to send */
+    /* plain HTTP */
+    sr_http_req *req; /* the request being answered */
+    sr_buf http_body; /* response body still to send */
     size_t http_sent;
+    unsigned http_status;
+    char http_type[64];
+    bool http_ready, http_headers_sent;
 } sr_pss;
 
 struct sr_transport {
@@ -32,7 +37,13 @@ struct sr_transport {
     lws_retry_bo_t retry;
 };
 
+/* sr_transport_ops.http_respond: keeps the answer until the socket is writeable. */
+void sr_http_answer(void *pss, unsigned status, const char *type, const char *body, size_t len);
+
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
+int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);
+int sr_http_body_done(struct lws *wsi, sr_pss *pss);
 int sr_http_writeable(struct lws *wsi, sr_pss *pss);
+void sr_http_closed(sr_pss *pss);
 
 #endif

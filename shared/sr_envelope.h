@@ -4,7 +4,8 @@
  *
  * kind 'm' is a sequenced message, 'e' an unsequenced event, 'x' a supersede
  * notice (member <to> now belongs to connection <from>, which was the
- * session's join number <seq>). <to> is '*' (all
+ * session's join number <seq>), 'k' the end of the session (deleted by an
+ * admin: its members are told and closed). <to> is '*' (all
  * members but the sender), '@' (all members) or one member id. The Lua
  * scripts in node/scripts write the same format. */
 #ifndef SR_ENVELOPE_H
@@ -18,6 +19,7 @@
 #define SR_ENVELOPE_MESSAGE 'm'
 #define SR_ENVELOPE_EVENT 'e'
 #define SR_ENVELOPE_SUPERSEDE 'x'
+#define SR_ENVELOPE_END 'k'
 
 typedef struct sr_envelope {
     char kind;

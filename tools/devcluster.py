@@ -61,9 +61,19 @@ def timeout_scale():
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port to listen on, below the kernel's ephemeral range (32768+), so that
+    client connections of other programs cannot take it between this check and
+    the listener's bind (nodes listen on 0.0.0.0)."""
+    import random
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("0.0.0.0", port))
+                return port
+            except OSError:
+                continue
+    raise ClusterError("no free port found in 20000-32000")
 
 
 def port_is_free(port):

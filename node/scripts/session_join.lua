@@ -14,6 +14,8 @@
 --                           is online while that node's liveness hash exists
 --                           with the same boot (a restarted node's old
 --                           connections are gone even though its name lives on)
+-- ARGV[11] member info      JSON describing the member (a device's name...),
+--                           kept as field i:<member> ("" for none)
 --
 -- Reads node liveness keys by name: fine on a standalone Redis, which is what
 -- syncrelay supports today. Returns {status, previous owner, HGETALL of the
@@ -52,6 +54,7 @@ if not previous then redis.call('HINCRBY', session, 'members', 1) end
 -- new one when several connections race for one member
 local number = redis.call('HINCRBY', session, 'joins', 1)
 redis.call('HSET', session, member, owner, 'active', ARGV[4])
+if ARGV[11] ~= '' then redis.call('HSET', session, 'i:' .. ARGV[2], ARGV[11]) end
 -- a new member's resume point is now, even if its node dies before recording one
 redis.call('HSETNX', session, 'd:' .. ARGV[2], redis.call('HGET', session, 'seq'))
 redis.call('EXPIRE', session, ARGV[5])

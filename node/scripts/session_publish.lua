@@ -1,5 +1,6 @@
 -- session_publish: one relayed message, one round trip. Checks the sender
--- still holds its member, assigns the session's next seq, writes it into the
+-- still holds its member, optionally checks and sets one piece of the
+-- session's stored state, assigns the session's next seq, writes it into the
 -- frame, retains the envelope in the log and publishes it.
 --
 -- KEYS[1]  session hash     KEYS[2]  session log
@@ -9,9 +10,19 @@
 -- ARGV[7]  history size     ARGV[8]  touch ("1": refresh TTLs now)
 -- ARGV[9]  min members ever joined, else "unpaired"
 -- ARGV[10] seq position: the seq is written after frame part number N (0: not written)
--- ARGV[11..] frame parts
+-- ARGV[11] state name ("" for none): the value goes to field s:<name>, and
+--          field v:<name> counts its versions
+-- ARGV[12] state value
+-- ARGV[13] state check: "" none, "=" the value must equal ARGV[14], "!" it
+--          must differ from ARGV[14] (an unset value reads as ""), "v" the
+--          version must equal ARGV[14] (an unset state is version 0)
+-- ARGV[14] check operand
+-- ARGV[15] version position: the new version is written after part N (0: not)
+-- ARGV[16..] frame parts
 --
--- Returns {status, seq}: ok | gone (session expired) | superseded | unpaired.
+-- Returns {status, seq, version, current value, current version}:
+-- ok | gone (session expired) | superseded | unpaired | conflict (the check
+-- failed: nothing was written; the current value and version are returned).
 local session, log = KEYS[1], KEYS[2]
 local holder = redis.call('HGET', session, 'm:' .. ARGV[2])
 if holder ~= ARGV[3] then
@@ -23,12 +34,27 @@ if need > 1 and tonumber(redis.call('HGET', session, 'members')) < need then
     return {'unpaired', 0}
 end
 
+local version = 0
+if ARGV[11] ~= '' then
+    local field, vfield = 's:' .. ARGV[11], 'v:' .. ARGV[11]
+    local current = redis.call('HGET', session, field) or ''
+    local current_version = tonumber(redis.call('HGET', session, vfield) or '0')
+    local check, operand = ARGV[13], ARGV[14]
+    if (check == '=' and current ~= operand) or (check == '!' and current == operand) or
+        (check == 'v' and current_version ~= tonumber(operand)) then
+        return {'conflict', 0, 0, current, current_version}
+    end
+    version = redis.call('HINCRBY', session, vfield, 1)
+    redis.call('HSET', session, field, ARGV[12])
+end
+
 local seq = redis.call('HINCRBY', session, 'seq', 1)
 local parts = {'m\n', seq, '\n', ARGV[2], '\n', ARGV[4], '\n'}
-local at = tonumber(ARGV[10])
-for i = 11, #ARGV do
+local at, vat = tonumber(ARGV[10]), tonumber(ARGV[15])
+for i = 16, #ARGV do
     parts[#parts + 1] = ARGV[i]
-    if i - 10 == at then parts[#parts + 1] = seq end
+    if i - 15 == at then parts[#parts + 1] = seq end
+    if i - 15 == vat then parts[#parts + 1] = version end
 end
 local envelope = table.concat(parts)
 
@@ -40,4 +66,4 @@ if ARGV[8] == '1' then
     redis.call('EXPIRE', session, ARGV[5])
 end
 redis.call('PUBLISH', ARGV[1], envelope)
-return {'ok', seq}
+return {'ok', seq, version}

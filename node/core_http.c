@@ -1,0 +1,331 @@
+/* core_http.c - the REST side of the node: routing of plain HTTP requests to
+ * the node's own endpoints (/health, /ready, /metrics), the admin API over
+ * every dialect's sessions (/api/sessions...) and each dialect's endpoints.
+ * The transport frames requests and answers; a request may be answered after
+ * a Redis round trip, so it is reference counted like a connection. */
+#include "core.h"
+#include "sr_envelope.h"
+#include "sr_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sr_http_ref(sr_http_req *r)
+{
+    r->refs++;
+}
+
+void sr_http_unref(sr_http_req *r)
+{
+    if (--r->refs) return;
+    sr_buf_free(&r->body);
+    free(r);
+}
+
+void sr_http_respond(sr_http_req *r, unsigned status, const char *type, const char *body,
+                     size_t len)
+{
+    if (r->answered || !r->transport) return;
+    r->answered = true;
+    r->core->transport->http_respond(r->transport, status, type ? type : "application/json", body,
+                                     len);
+}
+
+void sr_http_respond_json(sr_http_req *r, unsigned status, const char *json)
+{
+    sr_http_respond(r, status, NULL, json, strlen(json));
+}
+
+const char *sr_http_bearer(const sr_http_req *r, size_t *len)
+{
+    static const char scheme[] = "Bearer ";
+    if (strncasecmp(r->authorization, scheme, sizeof scheme - 1) != 0) return NULL;
+    const char *token = r->authorization + sizeof scheme - 1;
+    while (*token == ' ')
+        token++;
+    *len = strlen(token);
+    while (*len && token[*len - 1] == ' ')
+        (*len)--;
+    return *len ? token : NULL;
+}
+
+static bool is_get(const sr_http_req *r)
+{
+    return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+}
+
+void sr_http_dispatch(sr_http_req *r)
+{
+    sr_core *core = r->core;
+    sr_buf out;
+    sr_buf_init(&out);
+    if (!strcmp(r->method, "OPTIONS")) { /* CORS preflight: the headers say it all */
+        sr_http_respond(r, 204, NULL, "", 0);
+    } else if (is_get(r) && !strcmp(r->path, "/health")) {
+        sr_core_health_json(core, &out);
+        sr_http_respond(r, 200, NULL, out.data, out.len);
+    } else if (is_get(r) && !strcmp(r->path, "/ready")) {
+        bool ready = sr_core_ready(core);
+        sr_http_respond_json(r, ready ? 200 : 503,
+                             ready ? "{\"ready\":true}" : "{\"ready\":false}");
+    } else if (is_get(r) && !strcmp(r->path, "/metrics")) {
+        sr_core_metrics_text(core, &out);
+        sr_http_respond(r, 200, "text/plain; version=0.0.4", out.data, out.len);
+    } else if (!sr_admin_http(r)) {
+        bool taken = false;
+        for (size_t i = 0; i < sr_dialect_count && !taken; i++)
+            if (sr_dialects[i]->http) taken = sr_dialects[i]->http(r);
+        if (!taken) sr_http_respond_json(r, 404, "{\"error\":\"Not found\"}");
+    }
+    sr_buf_free(&out);
+}
+
+/* ---------- admin API: GET /api/sessions, GET and DELETE /api/sessions/:id ---------- */
+
+static bool admin_allowed(const sr_http_req *r)
+{
+    const char *want = r->core->cfg->admin_token;
+    if (!want || !*want) return true;
+    size_t len, wlen = strlen(want);
+    const char *got = sr_http_bearer(r, &len);
+    if (!got || len != wlen) return false;
+    unsigned char diff = 0; /* constant time in the token's bytes */
+    for (size_t i = 0; i < len; i++)
+        diff |= (unsigned char)(got[i] ^ want[i]);
+    return diff == 0;
+}
+
+/* A value of the session hash as JSON: state values are JSON texts (as the
+ * dialects store them); anything else becomes a string. */
+static void append_value(sr_buf *out, const char *v, size_t len)
+{
+    sr_json_doc doc;
+    if (len && sr_json_parse(&doc, v, len) == 0)
+        sr_buf_append(out, v, len);
+    else
+        sr_buf_append_json_string(out, v, len);
+}
+
+static void append_time(sr_buf *out, const char *name, const char *ms, size_t len)
+{
+    char stamp[40];
+    char digits[24];
+    if (!ms || len == 0 || len >= sizeof digits) {
+        sr_buf_printf(out, ",\"%s\":null", name);
+        return;
+    }
+    memcpy(digits, ms, len);
+    digits[len] = '\0';
+    sr_iso_time(strtoull(digits, NULL, 10), stamp, sizeof stamp);
+    sr_buf_printf(out, ",\"%s\":\"%s\"", name, stamp);
+}
+
+static const char *entry_field(const sr_reply *e, const char *name, size_t *len)
+{
+    size_t n = sr_reply_count(e), nlen = strlen(name);
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        size_t klen;
+        const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
+        if (k && klen == nlen && !memcmp(k, name, nlen))
+            return sr_reply_str(sr_reply_at(e, i + 1), len);
+    }
+    return NULL;
+}
+
+/* One session as JSON, from {kind, id, field, value, ...}. */
+static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
+{
+    size_t n = sr_reply_count(e), len, klen, vlen;
+    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
+    const char *id = sr_reply_str(sr_reply_at(e, 1), &len);
+    sr_buf_append_str(out, "{\"id\":");
+    sr_buf_append_json_string(out, id, len);
+    sr_buf_append_str(out, ",\"kind\":");
+    sr_buf_append_json_string(out, kind, klen);
+    sr_buf_append_str(out, ",\"members\":[");
+    unsigned online = 0, members = 0;
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
+        const char *v = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
+        if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0) continue;
+        char info_name[160];
+        snprintf(info_name, sizeof info_name, "i:%.*s", (int)(klen - 2), k + 2);
+        const char *info = entry_field(e, info_name, &len);
+        sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
+        sr_buf_append_json_string(out, k + 2, klen - 2);
+        sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
+        if (info) {
+            sr_buf_append_str(out, ",\"info\":");
+            append_value(out, info, len);
+        }
+        sr_buf_append_str(out, "}");
+        online += vlen > 0;
+    }
+    sr_buf_printf(out, "],\"onlineMembers\":%u", online);
+    const char *v = entry_field(e, "seq", &len);
+    sr_buf_printf(out, ",\"seq\":%.*s", v ? (int)len : 1, v ? v : "0");
+    v = entry_field(e, "created", &len);
+    append_time(out, "created", v, len);
+    v = entry_field(e, "active", &len);
+    append_time(out, "lastActivity", v, len);
+    if (with_state) {
+        sr_buf_append_str(out, ",\"state\":{");
+        bool first = true;
+        for (size_t i = 2; i + 1 < n; i += 2) {
+            const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
+            const char *val = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
+            if (!k || !val || klen < 3 || memcmp(k, "s:", 2) != 0) continue;
+            if (!first) sr_buf_append_str(out, ",");
+            first = false;
+            sr_buf_append_json_string(out, k + 2, klen - 2);
+            sr_buf_append_str(out, ":");
+            append_value(out, val, vlen);
+        }
+        sr_buf_append_str(out, "}");
+    }
+    sr_buf_append_str(out, "}");
+}
+
+static bool reply_ok(sr_http_req *r, const sr_reply *reply)
+{
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) return true;
+    sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
+    sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
+    return false;
+}
+
+static void on_list(const sr_reply *reply, void *arg)
+{
+    sr_http_req *r = arg;
+    if (reply_ok(r, reply)) {
+        sr_buf out;
+        sr_buf_init(&out);
+        sr_buf_append_str(&out, "{\"sessions\":[");
+        for (size_t i = 0; i < sr_reply_count(reply); i++) {
+            if (i) sr_buf_append_str(&out, ",");
+            append_session(&out, sr_reply_at(reply, i), false);
+        }
+        sr_buf_printf(&out, "],\"count\":%zu}", sr_reply_count(reply));
+        sr_http_respond(r, 200, NULL, out.data, out.len);
+        sr_buf_free(&out);
+    }
+    sr_http_unref(r);
+}
+
+static void on_get(const sr_reply *reply, void *arg)
+{
+    sr_http_req *r = arg;
+    if (reply_ok(r, reply)) {
+        if (sr_reply_count(reply) == 0) {
+            sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
+        } else {
+            sr_buf out;
+            sr_buf_init(&out);
+            append_session(&out, sr_reply_at(reply, 0), true);
+            sr_http_respond(r, 200, NULL, out.data, out.len);
+            sr_buf_free(&out);
+        }
+    }
+    sr_http_unref(r);
+}
+
+typedef struct delete_op {
+    sr_http_req *r;
+    char kind[64], id[128];
+} delete_op;
+
+static void on_deleted(const sr_reply *reply, void *arg)
+{
+    delete_op *op = arg;
+    sr_http_req *r = op->r;
+    if (!reply || sr_reply_type(reply) != SR_REPLY_INT) {
+        sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
+        sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
+    } else if (sr_reply_int(reply) == 0) {
+        sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
+    } else {
+        sr_buf out;
+        sr_buf_init(&out);
+        sr_buf_append_str(&out, "{\"deleted\":true,\"id\":");
+        sr_buf_append_json_string(&out, op->id, strlen(op->id));
+        sr_buf_append_str(&out, ",\"kind\":");
+        sr_buf_append_json_string(&out, op->kind, strlen(op->kind));
+        sr_buf_append_str(&out, "}");
+        sr_http_respond(r, 200, NULL, out.data, out.len);
+        sr_buf_free(&out);
+    }
+    sr_http_unref(r);
+    free(op);
+}
+
+/* DELETE: find the session's kind, then end it (members are told by their
+ * nodes through the 'k' envelope). */
+static void on_delete_found(const sr_reply *reply, void *arg)
+{
+    sr_http_req *r = arg;
+    if (!reply_ok(r, reply)) {
+        sr_http_unref(r);
+        return;
+    }
+    if (sr_reply_count(reply) == 0) {
+        sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
+        sr_http_unref(r);
+        return;
+    }
+    const sr_reply *e = sr_reply_at(reply, 0);
+    size_t klen, ilen;
+    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
+    const char *id = sr_reply_str(sr_reply_at(e, 1), &ilen);
+    delete_op *op = sr_xcalloc(1, sizeof *op);
+    op->r = r; /* the reference moves to op */
+    snprintf(op->kind, sizeof op->kind, "%.*s", (int)klen, kind ? kind : "");
+    snprintf(op->id, sizeof op->id, "%.*s", (int)ilen, id ? id : "");
+    sr_buf env;
+    sr_buf_init(&env);
+    sr_envelope_write(&env, SR_ENVELOPE_END, 0, "admin", "@", "", 0);
+    if (sr_store_session_delete(r->core->store, op->kind, op->id, env.data, env.len, on_deleted,
+                                op) < 0)
+        on_deleted(NULL, op);
+    sr_buf_free(&env);
+}
+
+static bool valid_id(const char *id)
+{
+    size_t n = strlen(id);
+    return n > 0 && n < 128 && !strpbrk(id, "/{}\n\r :");
+}
+
+bool sr_admin_http(sr_http_req *r)
+{
+    static const char prefix[] = "/api/sessions";
+    if (strncmp(r->path, prefix, sizeof prefix - 1) != 0) return false;
+    const char *rest = r->path + sizeof prefix - 1;
+    if (*rest && *rest != '/') return false;
+    if (!admin_allowed(r)) {
+        sr_http_respond_json(r, 401, "{\"error\":\"Unauthorized\"}");
+        return true;
+    }
+    const char *id = *rest ? rest + 1 : "";
+    const char *kinds[16];
+    size_t nkinds = 0;
+    for (size_t i = 0; i < sr_dialect_count && nkinds < 16; i++)
+        kinds[nkinds++] = sr_dialects[i]->name;
+    sr_store_cb *cb = NULL;
+    if (!*id && is_get(r))
+        cb = on_list;
+    else if (*id && is_get(r))
+        cb = on_get;
+    else if (*id && !strcmp(r->method, "DELETE"))
+        cb = on_delete_found;
+    if (!cb) {
+        sr_http_respond_json(r, 405, "{\"error\":\"Method not allowed\"}");
+        return true;
+    }
+    if (*id && !valid_id(id)) {
+        sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
+        return true;
+    }
+    sr_http_ref(r);
+    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, cb, r) < 0) cb(NULL, r);
+    return true;
+}

@@ -1,0 +1,37 @@
+/* dialect_root.c - the WebSocket path "/" is shared by token sync (seed 000)
+ * and mirror (seed 002), whose clients both connect to the server's root.
+ * The first message with a type decides: an upper-case type (CREATE_SESSION,
+ * JOIN_SESSION...) is mirror, anything else token sync. Until then errors
+ * are answered in token sync's format, the original tenant of "/". */
+#include "core.h"
+#include "sr_json.h"
+
+#include <ctype.h>
+
+static bool upper_case(const char *s)
+{
+    if (!isupper((unsigned char)*s)) return false;
+    for (; *s; s++)
+        if (islower((unsigned char)*s)) return false;
+    return true;
+}
+
+static void root_message(sr_conn *c, const char *data, size_t len, bool binary)
+{
+    sr_json_doc doc;
+    char type[64];
+    const sr_dialect *d = &sr_dialect_tokensync;
+    const sr_json_span *t = NULL;
+    if (!binary && sr_json_parse(&doc, data, len) == 0 && doc.root.type == SR_JSON_OBJECT)
+        t = sr_json_get(&doc, "type");
+    if (t && sr_json_string(t, type, sizeof type) > 0) {
+        if (upper_case(type)) d = &sr_dialect_mirror;
+        sr_conn_set_dialect(c, d);
+    }
+    d->message(c, data, len, binary); /* undecided: d answers the error, "/" stays open */
+}
+
+const sr_dialect sr_dialect_root = {
+    .name = "root",
+    .message = root_message,
+};
