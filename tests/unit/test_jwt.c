@@ -224,6 +224,10 @@ static void test_rs256(sr_jwt_key *rs, sr_jwt_key *rs_pub, sr_jwt_key *other)
     CHECK(out && json_equal(in, out));
     CHECK(out && !strcmp(json_string_value(json_object_get(out, "displayName")), "John"));
     json_decref(out);
+    json_t *arr = json_array();
+    char *none = (char *)1;
+    CHECK(sr_jwt_sign(rs, arr, &none) == SR_JWT_MALFORMED && !none);
+    json_decref(arr);
     /* The header is exactly jsonwebtoken's. */
     char *h = b64(HDR_RS);
     CHECK(t && !strncmp(t, h, strlen(h)) && t[strlen(h)] == '.');
