@@ -395,7 +395,7 @@ static void test_refusals(sr_jwt_key *rs)
 }
 
 /* The token test_jwt.sh made like jsonwebtoken: RS256, iat, exp one hour on. */
-static void test_node_token(sr_jwt_key *rs_pub)
+static void test_node_token(sr_jwt_key *rs, sr_jwt_key *rs_pub)
 {
     char *t = slurp("node-token.txt");
     CHECK(t != NULL);
@@ -409,6 +409,15 @@ static void test_node_token(sr_jwt_key *rs_pub)
     CHECK(verify_at(rs_pub, t, 1700003600, 0) == SR_JWT_EXPIRED);
     CHECK(verify_at(rs_pub, t, 1700003600, 1) == 0);
     free(t);
+    /* And one of ours for test_jwt.sh to check with openssl dgst -verify. */
+    json_t *in = json_pack("{s:s,s:s,s:s}", "userId", "user_123", "email", "dev@example.com",
+                           "displayName", "Developer");
+    FILE *f = fopen(path("ours-token.txt"), "w");
+    CHECK(f && sr_jwt_sign(rs, in, &t) == 0);
+    if (f && t) fputs(t, f);
+    if (f) fclose(f);
+    free(t);
+    json_decref(in);
 }
 
 static void test_strerror(void)
@@ -441,7 +450,7 @@ int main(int argc, char **argv)
     test_rs256(rs, rs_pub, other);
     test_hs256(rs);
     test_refusals(rs);
-    test_node_token(rs_pub);
+    test_node_token(rs, rs_pub);
     test_strerror();
     sr_jwt_key_free(rs);
     sr_jwt_key_free(rs_pub);

@@ -23,4 +23,24 @@ payload=$(printf '%s' '{"userId":"user_123","email":"dev@example.com","displayNa
 sig=$(printf '%s' "$header.$payload" | openssl dgst -sha256 -sign priv.pem -binary | b64url)
 printf '%s' "$header.$payload.$sig" >node-token.txt
 
-exec "$bin" "$PWD"
+"$bin" "$PWD"
+
+# The other way: a token test_jwt signed verifies with openssl, as it would
+# with jsonwebtoken (same header, same RSASSA-PKCS1-v1_5 with SHA-256).
+unb64url() {
+    local s
+    s=$(tr -- '-_' '+/')
+    while [ $((${#s} % 4)) -ne 0 ]; do s="$s="; done
+    printf '%s' "$s" | openssl base64 -d -A
+}
+IFS=. read -r h p s <ours-token.txt || [ -n "$s" ] # no final newline
+[ "$(printf '%s' "$h" | unb64url)" = '{"alg":"RS256","typ":"JWT"}' ] || {
+    echo "test_jwt.sh: header of our token differs from jsonwebtoken's"
+    exit 1
+}
+printf '%s' "$s" | unb64url >ours-sig.bin
+printf '%s' "$h.$p" | openssl dgst -sha256 -verify pub.pem -signature ours-sig.bin >/dev/null || {
+    echo "test_jwt.sh: openssl does not verify our RS256 token"
+    exit 1
+}
+echo "jwt: our RS256 token verifies with openssl dgst"
