@@ -16,6 +16,9 @@
 #include <time.h>
 
 #define SR_JWT_MIN_RSA_BITS 2048
+/* jansson's decoding flag that refuses an object naming one member twice
+ * (value 0x1 since jansson 2.1; test_jwt checks the refusal). */
+#define SR_JSON_UNIQUE_NAMES 0x1
 
 enum key_alg { KEY_RS256, KEY_HS256 };
 
@@ -430,7 +433,7 @@ static json_t *decode_json_object(const char *b64, size_t n)
     sr_buf_init(&raw);
     json_t *obj = NULL;
     if (sr_b64url_decode(&raw, b64, n) == 0 && raw.len) {
-        obj = json_loadb(raw.data, raw.len, JSON_REJECT_DUPLICATES, NULL);
+        obj = json_loadb(raw.data, raw.len, SR_JSON_UNIQUE_NAMES, NULL);
         if (obj && !json_is_object(obj)) {
             json_decref(obj);
             obj = NULL;
