@@ -103,6 +103,11 @@ static int validate(sr_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "TLS_CERT and TLS_KEY go together");
         return -1;
     }
+    if (c->dev_tokens && c->jwt_public_key && !c->jwt_private_key) {
+        /* Without JWT_PRIVATE_KEY the dev-token endpoint could not sign. */
+        snprintf(err, errlen, "DEV_TOKENS=1 with JWT_PUBLIC_KEY needs JWT_PRIVATE_KEY too");
+        return -1;
+    }
     if (!c->key_prefix[0] || strpbrk(c->key_prefix, " \n{}")) {
         snprintf(err, errlen, "KEY_PREFIX must be non-empty without spaces or braces");
         return -1;

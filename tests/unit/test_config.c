@@ -53,6 +53,25 @@ int main(void)
     const char *tls_half[] = {"TLS_CERT", "/x.pem", NULL};
     CHECK(load(&c, tls_half, 1, noargs, err) == -1);
     sr_config_free(&c);
+    const char *jwt[] = {
+        "JWT_PUBLIC_KEY", "/k/pub.pem", "JWT_PRIVATE_KEY", "/k/priv.pem", "JWT_SECRET", "s3cret",
+        "DEV_TOKENS",     "1",          "AUTH_TIMEOUT",    "3",           NULL};
+    CHECK(load(&c, jwt, 1, noargs, err) == 0);
+    CHECK_STR(c.jwt_public_key, "/k/pub.pem");
+    CHECK_STR(c.jwt_private_key, "/k/priv.pem");
+    CHECK_STR(c.jwt_secret, "s3cret");
+    CHECK(c.dev_tokens && c.auth_timeout == 3);
+    sr_config_free(&c);
+    CHECK(load(&c, NULL, 1, noargs, err) == 0);
+    CHECK(!c.jwt_public_key && !c.jwt_private_key && !c.jwt_secret && !c.dev_tokens);
+    CHECK(c.auth_timeout == 10);
+    sr_config_free(&c);
+    const char *dev_no_priv[] = {"JWT_PUBLIC_KEY", "/k/pub.pem", "DEV_TOKENS", "1", NULL};
+    CHECK(load(&c, dev_no_priv, 1, noargs, err) == -1 && strstr(err, "JWT_PRIVATE_KEY"));
+    sr_config_free(&c);
+    const char *bad_auth[] = {"AUTH_TIMEOUT", "0", NULL};
+    CHECK(load(&c, bad_auth, 1, noargs, err) == -1 && strstr(err, "AUTH_TIMEOUT"));
+    sr_config_free(&c);
     char *unknown[] = {"syncrelay", "--nope", "1"};
     CHECK(load(&c, NULL, 3, unknown, err) == -1 && strstr(err, "--nope"));
     sr_config_free(&c);
