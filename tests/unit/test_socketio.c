@@ -1,5 +1,7 @@
 /* Engine.IO 4 / Socket.IO 5 codec. The encoded examples are the ones of the
  * socket.io-protocol v5 and engine.io-protocol v4 documents. */
+#include <stdlib.h>
+
 #include "check.h"
 #include "sr_socketio.h"
 
@@ -258,11 +260,38 @@ static void test_sio_build(void)
     sr_buf_free(&b);
 }
 
+/* Every prefix and every one-byte mutation of some packets, each in a heap block
+ * of exactly its length, so the ASan build catches any read past the end. */
+static void test_no_overread(void)
+{
+    const char *samples[] = {"42/admin,12[\"ev\",{\"a\":[1,\"x\\u00e9\"]},null]",
+                             "40/admin,{\"token\":\"t\"}", "4313[]", "3probe", "1"};
+    const char mutations[] = {'\0', '"', '\\', '[', ']', '{', ',', '/', '9', '-', 'x'};
+    sr_sio_packet p;
+    sr_eio_packet e;
+    for (size_t k = 0; k < sizeof samples / sizeof samples[0]; k++) {
+        size_t n = strlen(samples[k]);
+        for (size_t len = 0; len <= n; len++) {
+            for (size_t m = 0; m <= sizeof mutations; m++) {
+                char *buf = malloc(len ? len : 1);
+                memcpy(buf, samples[k], len);
+                if (m < sizeof mutations && len) buf[len / 2] = mutations[m];
+                int rc = sr_eio_parse(&e, buf, len);
+                if (rc == SR_SIO_OK && e.type == SR_EIO_MESSAGE)
+                    rc = sr_sio_parse(&p, e.data, e.len);
+                if (len == n && m == sizeof mutations) CHECK(rc == SR_SIO_OK); /* the original */
+                free(buf);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     test_eio();
     test_query();
     test_sio_parse();
     test_sio_build();
+    test_no_overread();
     return check_done("socketio");
 }
