@@ -145,6 +145,24 @@ int sr_eio_query_check(const char *query)
     return SR_SIO_OK;
 }
 
+const char *sr_eio_args_get(const char *const *args, int n, const char *key)
+{
+    size_t klen = strlen(key);
+    for (int i = 0; i < n; i++)
+        if (strncmp(args[i], key, klen) == 0 && args[i][klen] == '=') return args[i] + klen + 1;
+    return NULL;
+}
+
+int sr_eio_args_check(const char *const *args, int n)
+{
+    const char *v = sr_eio_args_get(args, n, "EIO");
+    if (!v || strcmp(v, "4") != 0) return SR_SIO_ERR_VERSION;
+    v = sr_eio_args_get(args, n, "transport");
+    if (!v || strcmp(v, "websocket") != 0) return SR_SIO_ERR_TRANSPORT;
+    if (sr_eio_args_get(args, n, "sid")) return SR_SIO_ERR_TRANSPORT;
+    return SR_SIO_OK;
+}
+
 /* ---- Socket.IO ---- */
 
 /* Reads the decimal ack id at s[*i..n). Returns 0 (id -1 when there is none)

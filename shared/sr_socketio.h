@@ -103,6 +103,15 @@ int sr_eio_query_get(const char *query, const char *key, char *out, size_t cap);
 /* Percent-decodes s[0..n) into out (same rules). Returns the length or SR_SIO_ERR_QUERY. */
 int sr_url_decode(const char *s, size_t n, char *out, size_t cap);
 
+/* The same checks on a query the HTTP layer has already split and decoded, one
+ * "key=value" string per argument. This is the form libwebsockets hands over
+ * (lws_hdr_copy_fragment on WSI_TOKEN_HTTP_URI_ARGS: split on '&', %xx and '+'
+ * decoded), and the one to use there: decoding such text again would corrupt
+ * values that contain '%' or '+'. */
+int sr_eio_args_check(const char *const *args, int n);
+/* The value of key among decoded args ("deviceInfo" -> "{...}"), or NULL. */
+const char *sr_eio_args_get(const char *const *args, int n, const char *key);
+
 /* ---- Socket.IO 5 (inside Engine.IO MESSAGE packets) ---- */
 
 enum sr_sio_type {

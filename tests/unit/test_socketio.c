@@ -103,6 +103,17 @@ static void test_query(void)
     CHECK(sr_eio_query_get("a=x%00y", "a", out, sizeof out) == SR_SIO_ERR_QUERY);
     CHECK(sr_eio_query_get("a=abcdef", "a", out, 4) == SR_SIO_ERR_QUERY); /* does not fit */
     CHECK(sr_eio_query_get("a=abc", "a", out, 4) == 3);
+    /* already decoded by the HTTP layer (libwebsockets fragments) */
+    const char *args[] = {"EIO=4", "transport=websocket", "deviceInfo={\"name\":\"a+b 100%\"}"};
+    CHECK(sr_eio_args_check(args, 3) == SR_SIO_OK);
+    CHECK_STR(sr_eio_args_get(args, 3, "deviceInfo"), "{\"name\":\"a+b 100%\"}");
+    CHECK(sr_eio_args_get(args, 3, "device") == NULL && sr_eio_args_get(args, 0, "EIO") == NULL);
+    CHECK(sr_eio_args_check(args + 1, 2) == SR_SIO_ERR_VERSION);
+    CHECK(sr_eio_args_check(args, 1) == SR_SIO_ERR_TRANSPORT);
+    const char *polling[] = {"transport=polling", "EIO=4"};
+    CHECK(sr_eio_args_check(polling, 2) == SR_SIO_ERR_TRANSPORT);
+    const char *upgrade[] = {"EIO=4", "transport=websocket", "sid=abc"};
+    CHECK(sr_eio_args_check(upgrade, 3) == SR_SIO_ERR_TRANSPORT);
     CHECK(sr_url_decode("%C3%A9%2B", 9, out, sizeof out) == 3 && strcmp(out, "\xc3\xa9+") == 0);
 }
 
