@@ -187,7 +187,8 @@ static int parse_event(sr_sio_packet *out)
     sr_json_span items[2];
     int count = sr_json_array_items(&out->data, items, 2);
     if (count < 1 || items[0].type != SR_JSON_STRING) return SR_SIO_ERR_EVENT_NAME;
-    if (sr_json_string(&items[0], out->event, sizeof out->event) < 0) return SR_SIO_ERR_EVENT_NAME;
+    int len = sr_json_string(&items[0], out->event, sizeof out->event);
+    if (len < 0 || strlen(out->event) != (size_t)len) return SR_SIO_ERR_EVENT_NAME; /* "\u0000" */
     out->argc = count - 1;
     if (count > 1) out->arg = items[1];
     return SR_SIO_OK;

@@ -29,7 +29,8 @@ enum sr_sio_error {
     SR_SIO_ERR_TRAILING = -7,   /* valid packet followed by extra bytes */
     SR_SIO_ERR_PAYLOAD = -8,    /* JSON of the wrong kind: EVENT/ACK not an array, CONNECT not an
                                    object, DISCONNECT with a payload, EVENT without one */
-    SR_SIO_ERR_EVENT_NAME = -9, /* EVENT array empty, first element not a string, or too long */
+    SR_SIO_ERR_EVENT_NAME = -9, /* EVENT array empty, first element not a string, too long, or
+                                   not text (lone surrogate, NUL) */
     SR_SIO_ERR_VERSION = -10,   /* handshake query without EIO=4 */
     SR_SIO_ERR_TRANSPORT = -11, /* handshake query not transport=websocket, or with a sid */
     SR_SIO_ERR_QUERY = -12,     /* malformed query string or percent-encoding */

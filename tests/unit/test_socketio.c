@@ -166,13 +166,15 @@ static void test_sio_parse(void)
           span_is(&p.arg, "1"));
     CHECK(sio(&p, "2[\"a\\u002db\"]") == SR_SIO_OK && strcmp(p.event, "a-b") == 0); /* unescaped */
     /* malformed EVENTs */
-    CHECK(sio(&p, "2") == SR_SIO_ERR_PAYLOAD);                    /* no payload */
-    CHECK(sio(&p, "2{\"a\":1}") == SR_SIO_ERR_PAYLOAD);           /* non-array data */
-    CHECK(sio(&p, "2\"foo\"") == SR_SIO_ERR_PAYLOAD);             /* non-array data */
-    CHECK(sio(&p, "2[]") == SR_SIO_ERR_EVENT_NAME);               /* missing event name */
-    CHECK(sio(&p, "2[1,\"foo\"]") == SR_SIO_ERR_EVENT_NAME);      /* name not a string */
-    CHECK(sio(&p, "2[null]") == SR_SIO_ERR_EVENT_NAME);           /* name not a string */
-    CHECK(sio(&p, "2[\"\\ud800\"]") == SR_SIO_ERR_EVENT_NAME);    /* not text */
+    CHECK(sio(&p, "2") == SR_SIO_ERR_PAYLOAD);               /* no payload */
+    CHECK(sio(&p, "2{\"a\":1}") == SR_SIO_ERR_PAYLOAD);      /* non-array data */
+    CHECK(sio(&p, "2\"foo\"") == SR_SIO_ERR_PAYLOAD);        /* non-array data */
+    CHECK(sio(&p, "2[]") == SR_SIO_ERR_EVENT_NAME);          /* missing event name */
+    CHECK(sio(&p, "2[1,\"foo\"]") == SR_SIO_ERR_EVENT_NAME); /* name not a string */
+    CHECK(sio(&p, "2[null]") == SR_SIO_ERR_EVENT_NAME);      /* name not a string */
+    /* names that are not text: a lone surrogate, a NUL */
+    CHECK(sio(&p, "2[\"\\ud800\"]") == SR_SIO_ERR_EVENT_NAME);
+    CHECK(sio(&p, "2[\"session-update\\u0000x\"]") == SR_SIO_ERR_EVENT_NAME);
     CHECK(sio(&p, "2[\"foo\"]x") == SR_SIO_ERR_TRAILING);         /* trailing garbage */
     CHECK(sio(&p, "2[\"foo\"][\"bar\"]") == SR_SIO_ERR_TRAILING); /* two payloads */
     CHECK(sio(&p, "2[\"foo\",]") == SR_SIO_ERR_JSON);             /* invalid JSON */
