@@ -188,6 +188,37 @@ int sr_json_parse(sr_json_doc *doc, const char *s, size_t n)
     return sc.s == sc.end ? 0 : -1;
 }
 
+long sr_json_scan(sr_json_span *out, const char *s, size_t n)
+{
+    scanner sc = {s, s + n};
+    out->type = SR_JSON_NONE;
+    skip_ws(&sc);
+    if (scan_value(&sc, out, NULL, 0) < 0) {
+        out->type = SR_JSON_NONE;
+        return -1;
+    }
+    skip_ws(&sc);
+    return (long)(sc.s - s);
+}
+
+int sr_json_array_items(const sr_json_span *arr, sr_json_span *items, int max)
+{
+    if (!arr || arr->type != SR_JSON_ARRAY) return -1;
+    scanner sc = {arr->p + 1, arr->p + arr->n - 1}; /* inside the brackets */
+    int count = 0;
+    skip_ws(&sc);
+    while (sc.s < sc.end) {
+        sr_json_span item;
+        if (scan_value(&sc, &item, NULL, 1) < 0) return -1; /* not from this module */
+        if (count < max) items[count] = item;
+        count++;
+        skip_ws(&sc);
+        if (sc.s < sc.end && *sc.s == ',') sc.s++;
+        skip_ws(&sc);
+    }
+    return count;
+}
+
 static int utf8_put(char *out, size_t cap, size_t *len, unsigned cp)
 {
     char tmp[4];

@@ -39,6 +39,15 @@ typedef struct sr_json_doc {
 
 /* Validates all of s[0..n) as one JSON text. Returns 0, or -1 when it is not JSON. */
 int sr_json_parse(sr_json_doc *doc, const char *s, size_t n);
+/* Scans one JSON value at the start of s[0..n), leading whitespace skipped, into
+ * out. Returns the bytes consumed (the value and the whitespace after it), or -1
+ * when no valid value starts there. What follows is the caller's business: this
+ * is how a codec tells "invalid JSON" from "valid JSON, then trailing garbage". */
+long sr_json_scan(sr_json_span *out, const char *s, size_t n);
+/* Records up to max elements of the array arr (a span this module produced) in
+ * items. Returns how many elements the array has (possibly more than max), or -1
+ * when arr is not an array. */
+int sr_json_array_items(const sr_json_span *arr, sr_json_span *items, int max);
 /* The value of top-level member key, or NULL. Later duplicates win, as in JavaScript. */
 const sr_json_span *sr_json_get(const sr_json_doc *doc, const char *key);
 /* Unescapes a string value into out (NUL-terminated, valid UTF-8). Returns its

@@ -56,5 +56,15 @@ int main(void)
     CHECK(sr_json_parse(&d, deep + 800, 400) == 0);
     /* integers only */
     CHECK(sr_json_parse(&d, "{\"n\":1.5}", 9) == 0 && sr_json_int(sr_json_get(&d, "n"), &n) == -1);
+
+    /* one value at the start of a longer text, and array elements */
+    sr_json_span v, items[2];
+    CHECK(sr_json_scan(&v, " [1, \"a\" ,{}] x", 15) == 14 && v.type == SR_JSON_ARRAY && v.n == 12);
+    CHECK(sr_json_array_items(&v, items, 2) == 3 && items[0].n == 1 && items[1].n == 3 &&
+          items[1].type == SR_JSON_STRING);
+    CHECK(sr_json_scan(&v, "[1,", 3) == -1);
+    CHECK(v.type == SR_JSON_NONE);
+    CHECK(sr_json_scan(&v, "[ ]", 3) == 3 && sr_json_array_items(&v, items, 2) == 0);
+    CHECK(sr_json_scan(&v, "{}", 2) == 2 && sr_json_array_items(&v, items, 2) == -1);
     return check_done("json");
 }
