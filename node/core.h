@@ -133,6 +133,9 @@ struct sr_conn {
     bool catching_up, fetching, closing;
     sr_publish_cb *publish_cb;
     sr_conn *next, *prev;
+    sr_buf args;         /* the upgrade's query: "k=v\0k=v\0", decoded */
+    struct event *timer; /* see sr_conn_set_timer */
+    void (*timer_fn)(sr_conn *c);
 };
 
 sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,
@@ -162,7 +165,10 @@ void sr_core_bus_subscribed(void *core, const char *session);
 void sr_core_bus_reset(void *core);
 
 /* Transport -> core. */
-sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip);
+/* args: the upgrade request's query arguments, each "name=value" (already
+ * URL-decoded) followed by a NUL; may be NULL. */
+sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
+                      const char *args, size_t args_len);
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* Dialect -> transport, through the core. */
@@ -172,6 +178,12 @@ int sr_conn_send_frame(sr_conn *c, sr_frame *f);
 void sr_conn_close(sr_conn *c, int code, const char *reason);
 void sr_conn_ref(sr_conn *c);
 void sr_conn_unref(sr_conn *c);
+/* The value of query argument name of the upgrade request, or NULL. */
+const char *sr_conn_arg(const sr_conn *c, const char *name);
+/* Calls fn(c) once after ms, unless the socket is gone by then. One timer a
+ * connection: setting it again replaces the previous one. */
+void sr_conn_set_timer(sr_conn *c, uint64_t ms, void (*fn)(sr_conn *c));
+void sr_conn_cancel_timer(sr_conn *c);
 static inline bool sr_conn_alive(const sr_conn *c)
 {
     return c->transport != NULL && !c->closing;

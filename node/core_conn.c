@@ -4,6 +4,8 @@
  * finds a valid (dead) connection instead of freed memory. */
 #include "core.h"
 
+#include <event2/event.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,7 +33,8 @@ void sr_iso_time(uint64_t ms, char *out, size_t cap)
     snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
 }
 
-sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip)
+sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
+                      const char *args, size_t args_len)
 {
     sr_conn *c = sr_xcalloc(1, sizeof *c);
     c->core = core;
@@ -43,6 +46,8 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
     snprintf(c->owner, sizeof c->owner, "%s/%s/%llu", core->cfg->node_id, core->boot_id,
              (unsigned long long)c->id);
     sr_buf_init(&c->left_event);
+    sr_buf_init(&c->args);
+    if (args && args_len) sr_buf_append(&c->args, args, args_len);
     snprintf(c->ip, sizeof c->ip, "%s", ip ? ip : "");
     c->next = core->conns;
     if (core->conns) core->conns->prev = c;
@@ -69,9 +74,45 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
     c->dialect->message(c, data, len, binary);
 }
 
+const char *sr_conn_arg(const sr_conn *c, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t at = 0; at < c->args.len;) {
+        const char *arg = c->args.data + at;
+        size_t len = strnlen(arg, c->args.len - at);
+        if (len > n && !memcmp(arg, name, n) && arg[n] == '=') return arg + n + 1;
+        at += len + 1;
+    }
+    return NULL;
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    sr_conn *c = arg;
+    if (sr_conn_alive(c) && c->timer_fn) c->timer_fn(c);
+}
+
+void sr_conn_set_timer(sr_conn *c, uint64_t ms, void (*fn)(sr_conn *c))
+{
+    if (!c->transport) return;
+    if (!c->timer) c->timer = event_new(c->core->base, -1, 0, on_timer, c);
+    c->timer_fn = fn;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
+    event_add(c->timer, &tv);
+}
+
+void sr_conn_cancel_timer(sr_conn *c)
+{
+    if (c->timer) event_del(c->timer);
+}
+
 void sr_conn_closed(sr_conn *c)
 {
     sr_core *core = c->core;
+    if (c->timer) {
+        event_free(c->timer);
+        c->timer = NULL;
+    }
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
     c->transport = NULL;
@@ -94,6 +135,7 @@ void sr_conn_unref(sr_conn *c)
 {
     if (--c->refs) return;
     sr_buf_free(&c->left_event);
+    sr_buf_free(&c->args);
     free(c->state);
     free(c);
 }

@@ -83,6 +83,18 @@ static void client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
     lws_get_peer_simple(wsi, out, cap);
 }
 
+/* The upgrade's query arguments as "name=value\0..." (lws has decoded them). */
+static void query_args(struct lws *wsi, sr_buf *out)
+{
+    char arg[4096];
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) break;
+        sr_buf_append(out, arg, (size_t)n);
+        sr_buf_append(out, "", 1);
+    }
+}
+
 static const sr_dialect *dialect_of(struct lws *wsi)
 {
     char path[512];
@@ -168,7 +180,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         memset(pss, 0, sizeof *pss);
         pss->wsi = wsi;
         sr_buf_init(&pss->rx);
-        pss->conn = sr_conn_open(t->core, pss, dialect_of(wsi), ip);
+        sr_buf args;
+        sr_buf_init(&args);
+        query_args(wsi, &args);
+        pss->conn = sr_conn_open(t->core, pss, dialect_of(wsi), ip, args.data, args.len);
+        sr_buf_free(&args);
         return 0;
     }
     case LWS_CALLBACK_RECEIVE:
