@@ -34,10 +34,12 @@ extern const sr_dialect *const sr_dialects[];
 extern const size_t sr_dialect_count;
 
 /* Parses a text message as a JSON object with a string "type" (copied to
- * type). Returns NULL, or the error to send (counted in the metrics). */
+ * type). Returns NULL, or the error to send (counted in the metrics);
+ * no_type is the dialect's words for a message without a usable type. */
 struct sr_json_doc;
 const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t len, bool binary,
-                                   struct sr_json_doc *doc, char *type, size_t cap);
+                                   struct sr_json_doc *doc, char *type, size_t cap,
+                                   const char *no_type);
 
 /* The dialect serving a WebSocket upgrade to path (query string excluded). */
 const sr_dialect *sr_dialect_for_path(const char *path);

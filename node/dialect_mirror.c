@@ -145,10 +145,10 @@ static bool read_session_id(const sr_json_span *v, char out[MIRROR_ID_LEN + 1])
     int n = v ? sr_json_string(v, raw, sizeof raw) : -1;
     if (n < 0) return false;
     const char *s = raw;
-    while (*s == ' ')
+    while (isspace((unsigned char)*s))
         s++;
     size_t len = strlen(s);
-    while (len && s[len - 1] == ' ')
+    while (len && isspace((unsigned char)s[len - 1]))
         len--;
     if (len != MIRROR_ID_LEN) return false;
     for (size_t i = 0; i < len; i++) {
@@ -246,7 +246,8 @@ static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary
 {
     sr_json_doc doc;
     char type[64];
-    const char *error = sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type);
+    const char *error =
+        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type, "Missing type");
     if (error) {
         send_error(c, error);
         return;

@@ -217,6 +217,10 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
         send_status_error(c, SR_ERR_BUSY);
         return;
     }
+    if (c->join_state == SR_CONN_JOINED) { /* a device records in one session per socket */
+        send_error(c, "Already in a session");
+        return;
+    }
     if (host && host->type != SR_JSON_TRUE && host->type != SR_JSON_FALSE &&
         host->type != SR_JSON_NULL) {
         send_error(c, "Invalid isHost: expected a boolean");
@@ -301,7 +305,7 @@ static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
     size_t stamp_len;
     if (ts && ts->type != SR_JSON_NULL) {
         if (ts->type != SR_JSON_NUMBER) {
-            send_error(c, "Invalid timestamp: expected a number");
+            send_error(c, "Invalid timestamp");
             return;
         }
         stamp = ts->p;
@@ -344,7 +348,8 @@ static void recording_message(sr_conn *c, const char *data, size_t len, bool bin
 {
     sr_json_doc doc;
     char type[64];
-    const char *error = sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type);
+    const char *error =
+        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type, "Missing type");
     if (error) {
         send_error(c, error);
         return;

@@ -192,7 +192,9 @@ static void tokensync_message(sr_conn *c, const char *data, size_t len, bool bin
 {
     sr_json_doc doc;
     char type[64];
-    const char *error = sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type);
+    const char *error =
+        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type,
+                               "Invalid message: expected an object with a string \"type\"");
     if (error) {
         send_error(c, error);
         return;

@@ -30,7 +30,7 @@ const sr_dialect *sr_dialect_for_path(const char *path)
 }
 
 const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, bool binary,
-                                   sr_json_doc *doc, char *type, size_t cap)
+                                   sr_json_doc *doc, char *type, size_t cap, const char *no_type)
 {
     if (binary) {
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
@@ -43,7 +43,7 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
     const sr_json_span *t = doc->root.type == SR_JSON_OBJECT ? sr_json_get(doc, "type") : NULL;
     if (!t || sr_json_string(t, type, cap) <= 0) {
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        return "Invalid message: expected an object with a string \"type\"";
+        return no_type;
     }
     return NULL;
 }
