@@ -173,6 +173,8 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* Dialect -> transport, through the core. */
 void sr_conn_send(sr_conn *c, const char *data, size_t len);
+/* Sends prefix, message as a JSON string, suffix: a dialect's error frame. */
+void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, const char *suffix);
 /* Returns 0, or -1 when the frame was not queued (closing, or over the queue limit). */
 int sr_conn_send_frame(sr_conn *c, sr_frame *f);
 void sr_conn_close(sr_conn *c, int code, const char *reason);

@@ -161,6 +161,17 @@ void sr_conn_send(sr_conn *c, const char *data, size_t len)
     sr_frame_unref(f);
 }
 
+void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, const char *suffix)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_append_str(&b, prefix);
+    sr_buf_append_json_string(&b, message, strlen(message));
+    sr_buf_append_str(&b, suffix);
+    sr_conn_send(c, b.data, b.len);
+    sr_buf_free(&b);
+}
+
 void sr_conn_close(sr_conn *c, int code, const char *reason)
 {
     if (!sr_conn_alive(c)) return;

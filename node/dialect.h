@@ -41,6 +41,11 @@ const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t l
                                    struct sr_json_doc *doc, char *type, size_t cap,
                                    const char *no_type);
 
+/* Words for a failed join or publish that mean the same in every room
+ * dialect (full, rate limited, unavailable, busy); NULL for the others
+ * (unknown session, not joined...), which each dialect words itself. */
+const char *sr_status_words(int status);
+
 /* The dialect serving a WebSocket upgrade to path (query string excluded). */
 const sr_dialect *sr_dialect_for_path(const char *path);
 

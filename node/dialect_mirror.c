@@ -28,37 +28,15 @@ typedef struct mirror_state {
 
 static void send_error(sr_conn *c, const char *message)
 {
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_buf_append_str(&b, "{\"type\":\"ERROR\",\"payload\":{\"message\":");
-    sr_buf_append_json_string(&b, message, strlen(message));
-    sr_buf_append_str(&b, "}}");
-    sr_conn_send(c, b.data, b.len);
-    sr_buf_free(&b);
+    sr_conn_send_error(c, "{\"type\":\"ERROR\",\"payload\":{\"message\":", message, "}}");
 }
 
 static void send_status_error(sr_conn *c, int status)
 {
-    switch (status) {
-    case SR_ERR_FULL:
-        send_error(c, "Session full");
-        break;
-    case SR_ERR_RATE_LIMITED:
-        send_error(c, "Too many attempts");
-        break;
-    case SR_ERR_UNAVAILABLE:
-        send_error(c, "Service unavailable");
-        break;
-    case SR_ERR_BUSY:
-        send_error(c, "Join already in progress");
-        break;
-    case SR_ERR_NOT_JOINED:
-        send_error(c, "Not a member of this session");
-        break;
-    default:
-        send_error(c, "Invalid session ID");
-        break;
-    }
+    const char *words = sr_status_words(status);
+    send_error(c, words                         ? words
+                  : status == SR_ERR_NOT_JOINED ? "Not a member of this session"
+                                                : "Invalid session ID");
 }
 
 /* {"type":"<type>","sessionId":"<id>","payload":<state or null>} */

@@ -19,13 +19,7 @@ typedef struct tokensync_state {
 
 static void send_error(sr_conn *c, const char *message)
 {
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_buf_append_str(&b, "{\"type\":\"error\",\"error\":");
-    sr_buf_append_json_string(&b, message, strlen(message));
-    sr_buf_append_str(&b, "}");
-    sr_conn_send(c, b.data, b.len);
-    sr_buf_free(&b);
+    sr_conn_send_error(c, "{\"type\":\"error\",\"error\":", message, "}");
 }
 
 static void peer_frame(sr_buf *b, const char *event, const char *role, size_t role_len)

@@ -47,3 +47,19 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
     }
     return NULL;
 }
+
+const char *sr_status_words(int status)
+{
+    switch (status) {
+    case SR_ERR_FULL:
+        return "Session full";
+    case SR_ERR_RATE_LIMITED:
+        return "Too many attempts";
+    case SR_ERR_UNAVAILABLE:
+        return "Service unavailable";
+    case SR_ERR_BUSY:
+        return "Join already in progress";
+    default:
+        return NULL;
+    }
+}
