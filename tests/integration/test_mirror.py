@@ -544,3 +544,17 @@ async def test_message_size_limit(cluster, how):
     await b.view("VIEW_PRODUCT", {"after": how})
     await a2.expect_view("VIEW_PRODUCT", {"after": how}, seq=seq + 1)
     await close_all(a2, b)
+
+
+# ---- node log ---------------------------------------------------------------------------
+
+def test_nodes_log_active_session_counts(cluster):
+    """Seed 002 logs its active sessions every 30 s. The 30 s period is not waited
+    for here; a node writes the line (its own and the cluster's count) on its first
+    heartbeat, so every node's log has one."""
+    line = re.compile(r"active sessions\D*(\d+) on this node, (\d+) in the cluster", re.I)
+    for i in range(cluster.n):
+        with open(cluster.node_log(i), errors="replace") as f:
+            text = f.read()
+        assert line.search(text), "%s logged no active-session count:\n%s" % (
+            cluster.node_id(i), text[-2000:])

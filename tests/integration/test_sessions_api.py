@@ -3,6 +3,7 @@ counts that agree on every node and drop after a SIGKILL, /api/sessions,
 /api/sessions/:id, DELETE ending a session whose members sit on other nodes,
 ADMIN_TOKEN, and SESSION_TTL expiry of mirror and recording sessions."""
 
+import asyncio
 import http.client
 import json
 import signal
@@ -32,6 +33,11 @@ def admin_cluster(make_cluster):
 @pytest.fixture(scope="module")
 def ttl_cluster(make_cluster):
     return make_cluster(nodes=2, env={"SESSION_TTL": SHORT_TTL})
+
+
+@pytest.fixture(scope="module")
+def redis_down_cluster(make_cluster):
+    return make_cluster(nodes=1)
 
 
 @pytest.fixture
@@ -173,12 +179,10 @@ async def test_health_fields_and_cluster_wide_counts(cluster):
     await wait_counts(cluster, want)
     lb = health(cluster.lb_port)
     assert (lb["activeSessions"], lb["totalConnections"]) == want, lb
-    # One member of the mirror session leaves: connections drop, sessions do not.
-    await clients[-1].close()
-    await wait_counts(cluster, (base_s + 3, base_c + len(clients)))
-    # Every member of the recording session leaves: it no longer counts as active.
-    await close_all(clients[2], clients[3])
-    await wait_counts(cluster, (base_s + 2, base_c + len(clients) - 2))
+    # One member of the mirror session leaves (it stays active with two), and every
+    # member of the recording session leaves (it no longer counts as active).
+    await close_all(clients[-1], clients[2], clients[3])
+    await wait_counts(cluster, (base_s + 2, base_c + len(clients) + 1 - 3))
     await close_all(idle, *clients)
     await wait_counts(cluster, (base_s, base_c))
 
@@ -384,6 +388,39 @@ async def test_sessions_expire_after_ttl(ttl_cluster):
         clear_ratelimit(c)
     await keep.alive()
     await keep.close()
+
+
+# ---- Redis down -------------------------------------------------------------------------------
+
+async def test_service_unavailable_while_redis_is_down(redis_down_cluster):
+    """Both dialects answer with their error instead of hanging, and recover."""
+    c = redis_down_cluster
+    a, b = await mirror_session([c.url(0, "/mirror")] * 2)
+    host, guest = await host_and_guest(c.url(0, "/sync"), c.url(0, "/sync"))
+    c.stop_redis(signal.SIGKILL)
+    await eventually(lambda: c.ready_status(0) == 503, timeout=5, what="/ready 503 with Redis down")
+    m = await MirrorClient.connect(c.url(0, "/mirror"), "new-mirror")
+    await m.send({"type": "CREATE_SESSION"})
+    await m.expect_error("Service unavailable")
+    await m.send({"type": "JOIN_SESSION", "sessionId": a.sid})
+    await m.expect_error("Service unavailable")
+    g = await RecClient.connect(c.url(0, "/sync"), "new-host")
+    await g.send({"type": "join", "isHost": True, "deviceName": "x"})
+    await g.expect_error("Service unavailable")
+    await g.ping()
+    # Members already in a session, if the node kept their sockets, are refused too.
+    if a.open:
+        await a.view("VIEW_CUSTOMER", {"lost": True})
+        await a.expect_error("Service unavailable")
+    if host.open:
+        await host.start(1)
+        await host.expect_error("Service unavailable")
+    await asyncio.to_thread(c.start_redis)
+    await eventually(lambda: c.ready_status(0) == 200, timeout=20, what="/ready 200 again")
+    await asyncio.to_thread(c.wait_registered)
+    await m.create()
+    await g.join(None, is_host=True)
+    await close_all(a, b, host, guest, m, g)
 
 
 # ---- SIGKILL --------------------------------------------------------------------------------
