@@ -20,7 +20,7 @@ UNKNOWN_SID = "QQ9QQ9"  # never made: 6 chars of A-Z0-9, checked absent before u
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, haproxy=True, env={"MAX_MESSAGE_BYTES": MAX})
+    return make_cluster(nodes=2, haproxy=True, env={"MAX_MESSAGE_BYTES": MAX, "DRAIN_TIMEOUT": 0})
 
 
 @pytest.fixture(autouse=True)

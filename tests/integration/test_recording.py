@@ -22,7 +22,7 @@ UNKNOWN_SID = "QQ8QQ8"
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, haproxy=True, env={"MAX_MESSAGE_BYTES": MAX})
+    return make_cluster(nodes=2, haproxy=True, env={"MAX_MESSAGE_BYTES": MAX, "DRAIN_TIMEOUT": 0})
 
 
 @pytest.fixture(autouse=True)
