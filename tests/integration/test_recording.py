@@ -443,6 +443,8 @@ BAD_UNJOINED = [
     ('{"type":"join","sessionId":123,"isHost":true,"deviceName":"x"}', "Invalid sessionId"),
     ('{"type":"join","sessionId":["ABC123"],"isHost":false,"deviceName":"x"}', None),
     ('{"type":"join","sessionId":{"id":"ABC123"},"isHost":true,"deviceName":"x"}', None),
+    ('{"type":"join","isHost":"yes","deviceName":"x"}', None),
+    ('{"type":"join","isHost":true,"deviceName":5}', None),
 ]
 
 
