@@ -5,6 +5,7 @@
 #include "sr_buf.h"
 #include "sr_log.h"
 #include "store.h"
+#include "store_script.h"
 
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct sr_store {
     sr_redis redis;
     const sr_config *cfg;
     char sha[S_COUNT][41];
+    unsigned generation; /* counts (re)connections: other files' scripts load once per one */
 };
 
 /* ---------- replies ---------- */
@@ -100,7 +102,9 @@ static void load_scripts(sr_store *s)
 
 static void on_state(sr_redis *r, bool up, void *privdata)
 {
-    if (up) load_scripts(privdata);
+    if (!up) return;
+    ((sr_store *)privdata)->generation++;
+    load_scripts(privdata);
 }
 
 sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
@@ -447,4 +451,43 @@ int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const
         lens[i] = strlen(argv[i]);
     lens[8] = envelope_len;
     return sr_redis_command(&s->redis, cb, privdata, 10, argv, lens);
+}
+
+/* ---------- scripts of the other store files (store_script.h) ---------- */
+
+const sr_config *sr_store_config(const sr_store *s)
+{
+    return s->cfg;
+}
+
+int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
+                  const char *const *argv, const size_t *lens, sr_store_cb *cb, void *privdata)
+{
+    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
+    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
+    char numkeys[16];
+    if (argc > SR_STORE_EVAL_MAX_ARGS) return -1;
+    if (!script->sha[0]) {
+        unsigned char md[SHA_DIGEST_LENGTH];
+        SHA1((const unsigned char *)script->source, strlen(script->source), md);
+        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
+            snprintf(&script->sha[k * 2], 3, "%02x", md[k]);
+    }
+    if (script->generation != s->generation) {
+        /* loaded ahead of the EVALSHA on the same connection, so it is there in time */
+        const char *load[3] = {"SCRIPT", "LOAD", script->source};
+        if (sr_redis_command(&s->redis, NULL, NULL, 3, load, NULL) < 0) return -1;
+        script->generation = s->generation;
+    }
+    snprintf(numkeys, sizeof numkeys, "%d", nkeys);
+    all[0] = "EVALSHA";
+    all[1] = script->sha;
+    all[2] = numkeys;
+    for (int i = 0; i < 3; i++)
+        all_lens[i] = strlen(all[i]);
+    for (int i = 0; i < argc; i++) {
+        all[i + 3] = argv[i];
+        all_lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
+    }
+    return sr_redis_command(&s->redis, cb, privdata, argc + 3, all, all_lens);
 }
