@@ -52,6 +52,7 @@ const sr_dialect *sr_dialect_for_path(const char *path);
 extern const sr_dialect sr_dialect_tokensync;
 extern const sr_dialect sr_dialect_mirror;
 extern const sr_dialect sr_dialect_recording;
+extern const sr_dialect sr_dialect_peersync;
 /* "/": the first message tells token sync from mirror (upper-case type). */
 extern const sr_dialect sr_dialect_root;
 

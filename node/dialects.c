@@ -13,12 +13,14 @@ static const struct {
     {"/", &sr_dialect_root},
     {"/mirror", &sr_dialect_mirror},
     {"/sync", &sr_dialect_recording},
+    {"/ws", &sr_dialect_peersync},
 };
 
 const sr_dialect *const sr_dialects[] = {
     &sr_dialect_tokensync,
     &sr_dialect_mirror,
     &sr_dialect_recording,
+    &sr_dialect_peersync,
 };
 const size_t sr_dialect_count = sizeof sr_dialects / sizeof sr_dialects[0];
 

@@ -6,6 +6,7 @@
  * when the sockets are gone and Redis has answered what was sent (at most
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
 #include "core.h"
+#include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
 #include "transport.h"
@@ -86,6 +87,11 @@ int main(int argc, char **argv)
         return 2;
     }
     sr_log_setup(!strcmp(n.cfg.log_format, "json"), n.cfg.node_id);
+    if (sr_peersync_setup(&n.cfg, err, sizeof err) < 0) {
+        sr_log_error("JWT keys: %s", err);
+        sr_config_free(&n.cfg);
+        return 2;
+    }
 
     sr_embedded_redis *embedded = NULL;
     if (!n.cfg.redis_url && !(embedded = sr_embedded_redis_start(&n.cfg.redis, err, sizeof err))) {
@@ -129,6 +135,7 @@ out:
     if (n.finish_timer) event_free(n.finish_timer);
     event_base_free(n.base);
     sr_embedded_redis_stop(embedded);
+    sr_peersync_teardown();
     sr_config_free(&n.cfg);
     return rc;
 }
