@@ -200,6 +200,9 @@ class Cluster:
     redis_aof: AOF with appendfsync always, so stop_redis/start_redis keeps data
     wait_registered: start() also waits until every node has written its
                liveness record to Redis (a few hundred ms after /ready)
+    jwt_keys:  make ONE RS256 key pair (openssl command) in the work directory and
+               give every node JWT_PUBLIC_KEY / JWT_PRIVATE_KEY, so a token from any
+               node verifies on all (unless env names key files already)
     """
 
     _live = weakref.WeakSet()
@@ -207,13 +210,14 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True):
+                 wait_registered=True, jwt_keys=True):
         self.binary = os.path.abspath(binary) if binary else default_binary()
         self.n = nodes
         self.env = {"DRAIN_TIMEOUT": "1", "LOG_FORMAT": "text"}
         self.env.update({k: str(v) for k, v in (env or {}).items()})
         self.node_env = {i: {k: str(v) for k, v in e.items()} for i, e in (node_env or {}).items()}
         self.use_haproxy = haproxy
+        self.jwt_keys = jwt_keys and not ({"JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"} & set(self.env))
         self.wait_registered_on_start = wait_registered
         self.redis_aof = redis_aof
         self.keep_workdir = keep_workdir or os.environ.get("SYNCRELAY_KEEP_LOGS") == "1"
@@ -277,6 +281,8 @@ class Cluster:
         Cluster._live.add(self)
         self.started = True
         try:
+            if self.jwt_keys:
+                self.make_jwt_keys()
             self.start_redis()
             for i in range(self.n):
                 self.start_node(i, wait=False)
@@ -334,6 +340,25 @@ class Cluster:
     def _track(self, proc):
         if proc not in self._all_procs:
             self._all_procs.append(proc)
+
+    # ---- JWT keys --------------------------------------------------------
+
+    def make_jwt_keys(self):
+        """One RSA-2048 pair for the whole cluster (peersync's RS256 tokens must
+        verify on every node), made with the openssl command line."""
+        priv = os.path.join(self.workdir, "jwt-private.pem")
+        pub = os.path.join(self.workdir, "jwt-public.pem")
+        if not (os.path.exists(priv) and os.path.exists(pub)):
+            openssl = shutil.which("openssl") or "/usr/bin/openssl"
+            for argv in ([openssl, "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                          "rsa_keygen_bits:2048", "-out", priv],
+                         [openssl, "pkey", "-in", priv, "-pubout", "-out", pub]):
+                r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                if r.returncode != 0:
+                    raise ClusterError("%s failed: %s" % (" ".join(argv), r.stdout.decode()))
+        self.env.setdefault("JWT_PRIVATE_KEY", priv)
+        self.env.setdefault("JWT_PUBLIC_KEY", pub)
+        self.jwt_private_key, self.jwt_public_key = self.env["JWT_PRIVATE_KEY"], self.env["JWT_PUBLIC_KEY"]
 
     # ---- redis -----------------------------------------------------------
 
@@ -576,6 +601,9 @@ backend nodes
         lines.append("redis       %s   inspect: redis-cli -p %d   (e.g. redis-cli -p %d "
                      "--scan --pattern 'syncrelay:*')" % (self.redis_url, self.redis_port,
                                                           self.redis_port))
+        if self.jwt_keys:
+            lines.append("jwt keys    %s, %s (RS256, shared by every node)"
+                         % (self.env["JWT_PUBLIC_KEY"], self.env["JWT_PRIVATE_KEY"]))
         lines.append("logs        %s" % self.workdir)
         return "\n".join(lines)
 
