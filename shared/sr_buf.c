@@ -62,6 +62,7 @@ void sr_buf_reserve(sr_buf *b, size_t n)
 
 void sr_buf_append(sr_buf *b, const void *data, size_t n)
 {
+    if (n == 0) return; /* data may be NULL then (libwebsockets' empty HTTP body) */
     sr_buf_reserve(b, n);
     memcpy(b->data + b->len, data, n);
     b->len += n;

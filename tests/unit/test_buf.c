@@ -16,5 +16,13 @@ int main(void)
         sr_buf_append(&b, "0123456789", 10);
     CHECK(b.len == 100000 && b.data[b.len] == '\0');
     sr_buf_free(&b);
+    /* regression: libwebsockets hands an empty POST body over as (NULL, 0) */
+    sr_buf_init(&b);
+    sr_buf_append(&b, NULL, 0);
+    CHECK(b.len == 0);
+    sr_buf_append(&b, "x", 1);
+    sr_buf_append(&b, NULL, 0);
+    CHECK_STR(b.data, "x");
+    sr_buf_free(&b);
     return check_done("buf");
 }
