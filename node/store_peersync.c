@@ -16,6 +16,9 @@ static sr_store_script request_script = {.source = sr_lua_peersync_request};
 static sr_store_script respond_script = {.source = sr_lua_peersync_respond};
 static sr_store_script leave_script = {.source = sr_lua_peersync_leave};
 
+/* A node whose last heartbeat is older than three beats counts as down. */
+#define STALE_MS "6000"
+
 typedef struct ctx {
     char now[24], ttl[16];
     const char *prefix;
@@ -61,7 +64,8 @@ int sr_store_peer_discover(sr_store *s, const char *caller, const char *role, co
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(peer_prefix, sizeof peer_prefix, "%speersync:peer:", x.prefix);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
-    const char *argv[] = {index, peer_prefix, node_prefix, caller, role, ide, x.now, x.ttl};
+    const char *argv[] = {index, peer_prefix, node_prefix, caller,  role,
+                          ide,   x.now,       x.ttl,       STALE_MS};
     return sr_store_eval(s, &discover_script, 1, ARGC(argv), argv, NULL, cb, privdata);
 }
 
@@ -93,8 +97,8 @@ int sr_store_peer_request(sr_store *s, const char *from, const char *to, const c
              ordered ? to : from);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
-    const char *argv[] = {mine,   theirs,     pair,  request, from,        to,
-                          holder, request_id, x.now, x.ttl,   node_prefix, prefix};
+    const char *argv[] = {mine,       theirs, pair,  request,     from,   to,      holder,
+                          request_id, x.now,  x.ttl, node_prefix, prefix, STALE_MS};
     return sr_store_eval(s, &request_script, 4, ARGC(argv), argv, NULL, cb, privdata);
 }
 

@@ -12,12 +12,15 @@
 -- ARGV[1]  from    ARGV[2]  to    ARGV[3]  requester's holder   ARGV[4]  request id
 -- ARGV[5]  now (ms)    ARGV[6]  ttl (s)    ARGV[7]  node key prefix
 -- ARGV[8]  peersync key prefix    <prefix>peersync:
+-- ARGV[9]  stale (ms): as in peersync_discover, a node silent for longer is down
 --
 -- Returns {status, requester profile, target profile}; status ok |
 -- unregistered | notfound | connected.
 local function online(holder)
     local node, boot = string.match(holder or '', '^([^/]+)/([^/]+)/')
-    return node ~= nil and redis.call('HGET', ARGV[7] .. node, 'boot') == boot
+    if not node then return false end
+    local n = redis.call('HMGET', ARGV[7] .. node, 'boot', 'seen')
+    return n[1] == boot and tonumber(ARGV[5]) - tonumber(n[2] or '0') <= tonumber(ARGV[9])
 end
 
 local mine = redis.call('HMGET', KEYS[1], 'holder', 'profile')

@@ -348,6 +348,7 @@ async def test_sigkill_presence_cleanup_and_delivery_after_return(cluster):
         assert time.monotonic() - killed < 10 * SCALE, "still listed %.1fs after SIGKILL" % (
             time.monotonic() - killed)
         await asyncio.sleep(0.25)
+    print("presence entry gone %.1f s after SIGKILL" % (time.monotonic() - killed))
     # the session survives a crash: what a sends meanwhile waits in b's inbox
     for i in range(3):
         await a.emit("SEND_MESSAGE", {"sessionId": sid, "content": i})
