@@ -343,14 +343,14 @@ static void on_discovered(sr_conn *c, const sr_reply *reply, void *arg)
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, "{\"peers\":[");
-    size_t n = sr_reply_count(reply);
+    size_t n = sr_reply_count(reply), listed = 0;
     for (size_t i = 0; i + 2 < n; i += 3) {
         size_t ulen = 0, plen = 0, slen = 0;
         const char *user = sr_reply_str(sr_reply_at(reply, i), &ulen);
         const char *profile = sr_reply_str(sr_reply_at(reply, i + 1), &plen);
         const char *status = sr_reply_str(sr_reply_at(reply, i + 2), &slen);
         if (!user) continue;
-        if (i) sr_buf_append_str(&b, ",");
+        if (listed++) sr_buf_append_str(&b, ",");
         append_peer(&b, user, ulen, profile, profile ? plen : 0);
         b.len--; /* reopen the object for the status */
         sr_buf_append_str(&b, ",\"status\":");
