@@ -62,13 +62,10 @@ static void send_event(sr_conn *c, const char *event, const char *data, size_t l
 /* {"event":"<event>","data":{"code":"ERR_…","message":"…"}}: ERROR, AUTH_FAILED */
 static void send_coded(sr_conn *c, const char *event, const char *code, const char *message)
 {
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_buf_printf(&b, "{\"code\":\"%s\",\"message\":", code);
-    sr_buf_append_json_string(&b, message, strlen(message));
-    sr_buf_append_str(&b, "}");
-    send_event(c, event, b.data, b.len);
-    sr_buf_free(&b);
+    char prefix[96];
+    snprintf(prefix, sizeof prefix,
+             "{\"event\":\"%s\",\"data\":{\"code\":\"%s\",\"message\":", event, code);
+    sr_conn_send_error(c, prefix, message, "}}");
 }
 
 static void send_error(sr_conn *c, const char *code, const char *message)
