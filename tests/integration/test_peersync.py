@@ -10,6 +10,7 @@ import asyncio
 import http.client
 import json
 import re
+import signal
 import time
 
 import pytest
@@ -331,6 +332,27 @@ async def test_redis_keys(cluster):
     log = r.lrange(PREFIX + "session:peersync:{%s}:log" % a.user, 0, -1)
     assert any("CONNECTION_REQUEST_RECEIVED" in e for e in log)
     await close_all(a, b)
+
+
+async def test_drain_1012_keeps_sessions(cluster):
+    """A socket the server closes (rolling restart) ends nothing: its user comes
+    back on another node and the session goes on."""
+    a, b = await two(cluster)
+    sid = await connect_pair(a, b)
+    await asyncio.to_thread(cluster.kill_node, 1, signal.SIGTERM, False)
+    assert await b.wait_closed(timeout=(float(cluster.env["DRAIN_TIMEOUT"]) + 5) * SCALE) == 1012
+    await a.quiet()  # no SESSION_ENDED
+    await a.emit("SEND_MESSAGE", {"sessionId": sid, "content": "while you were away"})
+    await a.quiet(QUIET_TIMEOUT)
+    b2 = await peer(url(cluster, 0), key(cluster), user=b.user, name="b2")
+    # the backlog follows AUTH_SUCCESS; a clean close recorded b's point: no repeats
+    await b2.expect_event("MESSAGE_RECEIVED", content="while you were away")
+    await b2.register()
+    await b2.emit("SEND_MESSAGE", {"sessionId": sid, "content": "back"})
+    await a.expect_event("MESSAGE_RECEIVED", content="back")
+    await asyncio.to_thread(cluster.wait_node_exit, 1)
+    await asyncio.to_thread(cluster.start_node, 1, True, True)
+    await close_all(a, b2)
 
 
 # ---- a node dies -----------------------------------------------------------------------
