@@ -52,6 +52,8 @@ static const setting settings[] = {
      "messages retained per session for resume"},
     {"JOIN_RATE_LIMIT", T_INT, OFF(join_rate_limit), "10", 1, 1000000,
      "failed join attempts per client IP per minute, cluster-wide"},
+    {"AUTH_RATE_LIMIT", T_INT, OFF(auth_rate_limit), "20", 1, 1000000,
+     "register/login attempts per client IP per minute, cluster-wide (device sync)"},
     {"TRUST_PROXY", T_BOOL, OFF(trust_proxy), "0", 0, 1,
      "1: client IP is the first X-Forwarded-For address"},
 };

@@ -33,6 +33,7 @@ typedef struct sr_config {
     char *key_prefix;
     int history_size;
     int join_rate_limit;
+    int auth_rate_limit;
     bool trust_proxy;
 } sr_config;
 

@@ -34,6 +34,7 @@ enum sr_status {
     SR_ERR_NOT_JOINED = -8,
     SR_ERR_BUSY = -9,      /* a join is already under way on this connection */
     SR_ERR_CONFLICT = -10, /* publish: the state check failed */
+    SR_ERR_OFFLINE = -11,  /* publish with to_online: the target member is not online */
 };
 
 /* Close codes with a name, as centrifuge does. */
@@ -248,6 +249,7 @@ typedef struct sr_publish_request {
     size_t state_operand_len;
     uint64_t state_version;
     int version_after; /* the new version is written after this part (0: nowhere) */
+    bool to_online;    /* "to" names a member that must be online, else SR_ERR_OFFLINE */
 } sr_publish_request;
 int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb);
 

@@ -577,6 +577,7 @@ static void on_publish_reply(const sr_reply *reply, void *arg)
                    : !strcmp(s, "unpaired") ? SR_ERR_NOT_PAIRED
                    : !strcmp(s, "gone")     ? SR_ERR_UNKNOWN_SESSION
                    : !strcmp(s, "conflict") ? SR_ERR_CONFLICT
+                   : !strcmp(s, "offline")  ? SR_ERR_OFFLINE
                                             : SR_ERR_SUPERSEDED;
         if (r.status == SR_ERR_CONFLICT && n >= 5) {
             r.current = sr_reply_str(sr_reply_at(reply, 3), &r.current_len);
@@ -618,6 +619,7 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
         .state_operand_len = req->state_operand_len,
         .state_version = req->state_version,
         .version_after = req->version_after,
+        .to_online = req->to_online,
         .nparts = req->nparts,
         .parts = req->parts,
         .lens = req->lens,

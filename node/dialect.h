@@ -53,6 +53,7 @@ extern const sr_dialect sr_dialect_tokensync;
 extern const sr_dialect sr_dialect_mirror;
 extern const sr_dialect sr_dialect_recording;
 extern const sr_dialect sr_dialect_peersync;
+extern const sr_dialect sr_dialect_devicesync;
 /* "/": the first message tells token sync from mirror (upper-case type). */
 extern const sr_dialect sr_dialect_root;
 

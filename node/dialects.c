@@ -14,6 +14,8 @@ static const struct {
     {"/mirror", &sr_dialect_mirror},
     {"/sync", &sr_dialect_recording},
     {"/ws", &sr_dialect_peersync},
+    {"/socket.io/", &sr_dialect_devicesync},
+    {"/socket.io", &sr_dialect_devicesync},
 };
 
 const sr_dialect *const sr_dialects[] = {
@@ -21,6 +23,7 @@ const sr_dialect *const sr_dialects[] = {
     &sr_dialect_mirror,
     &sr_dialect_recording,
     &sr_dialect_peersync,
+    &sr_dialect_devicesync,
 };
 const size_t sr_dialect_count = sizeof sr_dialects / sizeof sr_dialects[0];
 

@@ -73,13 +73,14 @@ typedef struct sr_store_publish_args {
     size_t state_operand_len;
     uint64_t state_version; /* for 'v' (an unset state is version 0) */
     int version_after;      /* the new version goes after this part, 0: nowhere */
+    bool to_online;         /* member "to" must be held by a live holder, else "offline" */
     int nparts;
     const char *const *parts;
     const size_t *lens;
 } sr_store_publish_args;
 /* Reply: {status, seq, version[, current value, current version]}; status
  * ok|gone|superseded|unpaired|conflict (the state check failed; nothing was
- * written). One round trip. */
+ * written)|offline (to_online and the target is not online). One round trip. */
 int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata);
 
 /* Clears member's owner if it is still owner, records its delivered seq and

@@ -224,7 +224,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
 {
     keys k;
     char now[24], ttl[16], hist[16], min[16], at[16], vat[16], check[2] = {a->state_check, 0};
-    char version[24];
+    char version[24], node_prefix[200];
     const char *argv[40];
     size_t lens[40];
     int n = 0;
@@ -263,11 +263,20 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         operand = version;
         operand_len = strlen(version);
     }
-    const char *state[] = {a->state ? a->state : "", a->state_value ? a->state_value : "", check,
-                           operand, vat};
-    size_t state_lens[] = {strlen(state[0]), a->state_value ? a->state_value_len : 0, strlen(check),
-                           operand_len, strlen(vat)};
-    for (size_t i = 0; i < 5; i++, n++) {
+    snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
+    const char *state[] = {a->state ? a->state : "",
+                           a->state_value ? a->state_value : "",
+                           check,
+                           operand,
+                           vat,
+                           a->to_online ? "1" : "0",
+                           node_prefix};
+    size_t state_lens[] = {strlen(state[0]),   a->state_value ? a->state_value_len : 0,
+                           strlen(check),      operand_len,
+                           strlen(vat),        1,
+                           strlen(node_prefix)};
+    /* ARGV[16..17]: the target must be online */
+    for (size_t i = 0; i < 7; i++, n++) {
         argv[n] = state[i];
         lens[n] = state_lens[i];
     }
@@ -458,6 +467,12 @@ int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const
 const sr_config *sr_store_config(const sr_store *s)
 {
     return s->cfg;
+}
+
+int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_t *lens,
+                     sr_store_cb *cb, void *privdata)
+{
+    return sr_redis_command(&s->redis, cb, privdata, argc, (const char **)argv, lens);
 }
 
 int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,

@@ -23,5 +23,9 @@ typedef struct sr_store_script {
 int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
                   const char *const *argv, const size_t *lens, sr_store_cb *cb, void *privdata);
 const sr_config *sr_store_config(const sr_store *s);
+/* Sends a plain command (lens may be NULL for C strings). Returns 0, or -1
+ * without calling cb when Redis is down. */
+int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_t *lens,
+                     sr_store_cb *cb, void *privdata);
 
 #endif

@@ -11,7 +11,8 @@ lws_version=4.1.6
 
 packages=(build-essential cmake pkg-config dpkg-dev libevent-dev libhiredis-dev
           libjansson-dev libssl-dev zlib1g-dev libcap-dev redis-server haproxy
-          openssl python3-pytest python3-websockets python3-redis)
+          openssl python3-pytest python3-websockets python3-redis
+          python3-socketio python3-websocket)
 
 missing=()
 for p in "${packages[@]}"; do

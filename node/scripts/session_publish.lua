@@ -18,11 +18,15 @@
 --          version must equal ARGV[14] (an unset state is version 0)
 -- ARGV[14] check operand
 -- ARGV[15] version position: the new version is written after part N (0: not)
--- ARGV[16..] frame parts
+-- ARGV[16] "1": the target member ARGV[4] must be online (held by a connection
+--          on a live node, as in session_join), else "offline"
+-- ARGV[17] node key prefix "<prefix>node:" (for ARGV[16])
+-- ARGV[18..] frame parts
 --
 -- Returns {status, seq, version, current value, current version}:
 -- ok | gone (session expired) | superseded | unpaired | conflict (the check
--- failed: nothing was written; the current value and version are returned).
+-- failed: nothing was written; the current value and version are returned) |
+-- offline (ARGV[16] and the target is not online: nothing was written).
 local session, log = KEYS[1], KEYS[2]
 local holder = redis.call('HGET', session, 'm:' .. ARGV[2])
 if holder ~= ARGV[3] then
@@ -32,6 +36,13 @@ end
 local need = tonumber(ARGV[9])
 if need > 1 and tonumber(redis.call('HGET', session, 'members')) < need then
     return {'unpaired', 0}
+end
+if ARGV[16] == '1' then
+    local target = redis.call('HGET', session, 'm:' .. ARGV[4]) or ''
+    local node, boot = string.match(target, '^([^/]+)/([^/]+)/')
+    if not node or redis.call('HGET', ARGV[17] .. node, 'boot') ~= boot then
+        return {'offline', 0}
+    end
 end
 
 local version = 0
@@ -51,10 +62,10 @@ end
 local seq = redis.call('HINCRBY', session, 'seq', 1)
 local parts = {'m\n', seq, '\n', ARGV[2], '\n', ARGV[4], '\n'}
 local at, vat = tonumber(ARGV[10]), tonumber(ARGV[15])
-for i = 16, #ARGV do
+for i = 18, #ARGV do
     parts[#parts + 1] = ARGV[i]
-    if i - 15 == at then parts[#parts + 1] = seq end
-    if i - 15 == vat then parts[#parts + 1] = version end
+    if i - 17 == at then parts[#parts + 1] = seq end
+    if i - 17 == vat then parts[#parts + 1] = version end
 end
 local envelope = table.concat(parts)
 

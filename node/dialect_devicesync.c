@@ -1,0 +1,899 @@
+/* dialect_devicesync.c - the cross-device sync system of seed 001 (SPEC 4.5):
+ * Socket.IO v4 (Engine.IO 4) over the WebSocket transport on "/socket.io/".
+ *
+ * Mapping on the core: a user's devices are the members of one core session
+ * (kind "devicesync", id = user id, member = device id), so any node reaches
+ * any of a user's devices:
+ *   device-connected / -disconnected  the join's joined / left frames
+ *   session-update -> session-updated  publish to "*" that sets state <key>
+ *                                      with a version check (or none: last
+ *                                      writer wins), the new version spliced in
+ *   realtime-event                     publish to "*"
+ *   device-message                     publish to member targetDeviceId, which
+ *                                      must be online (to_online)
+ *   session-restored                   built from the join reply (s:<key>, v:<key>)
+ * Frames are whole Engine.IO packets ("42[...]"), so receiving nodes forward
+ * them untouched. The Engine.IO heartbeat (server "2", client "3") runs on the
+ * connection's timer, which also closes sockets that never connect "/".
+ * Accounts and device records live in store_accounts.h; REST is in
+ * dialect_devicesync_rest.c. */
+#include "core.h"
+#include "dialect_devicesync.h"
+#include "sr_json.h"
+#include "sr_jwt.h"
+#include "sr_random.h"
+#include "sr_socketio.h"
+#include "store_accounts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DS_MAX_KEY 128       /* bytes of a sessionKey */
+#define DS_MAX_INFO 4096     /* bytes of deviceInfo JSON */
+#define DS_MAX_INFLIGHT 4096 /* publishes awaiting Redis per connection */
+#define DS_PING_TIMEOUT_MS 20000u
+#define DS_JOIN_TRIES 4
+#define SID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+
+enum ds_phase { DS_OPEN, DS_CONNECTING, DS_CONNECTED };
+enum ds_op_kind { OP_UPDATE, OP_REALTIME, OP_MESSAGE };
+
+/* A publish awaiting its reply. Replies come back in the order the publishes
+ * went out (one Redis connection), so they wait in a FIFO. */
+typedef struct ds_op {
+    enum ds_op_kind kind;
+    long long ack;            /* the client's ack id, -1 for none */
+    long long base_version;   /* session-update: the version named, -1 for none */
+    char key[DS_MAX_KEY + 1]; /* sessionKey, or the target device */
+} ds_op;
+
+typedef struct ds_state {
+    enum ds_phase phase;
+    char sid[24];
+    char user[SR_DS_MAX_USER + 1];
+    char device[SR_DS_ID_LEN + 1];
+    char requested[SR_DS_ID_LEN + 1]; /* the device id the client asked for */
+    bool registered;                  /* a device record exists: note last seen on close */
+    bool has_last_seq;
+    long long last_seq;
+    int join_tries;
+    sr_buf info; /* deviceInfo JSON */
+    uint64_t next_ping_ms, pong_deadline_ms, connect_deadline_ms;
+    bool binary_refused; /* drop the attachments that follow a refused binary packet */
+    ds_op *ops;
+    size_t ops_head, ops_count, ops_cap;
+} ds_state;
+
+#define STATE(c) ((ds_state *)(c)->state)
+
+/* ---------- frames ---------- */
+
+static void send_buf(sr_conn *c, sr_buf *b)
+{
+    sr_conn_send(c, b->data, b->len);
+    sr_buf_reset(b);
+}
+
+/* 42["error",{"message":…[,"event":…]}] */
+static void send_error(sr_conn *c, const char *event, const char *message)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_sio_event_begin(&b, NULL, -1, "error");
+    sr_buf_append_str(&b, ",{\"message\":");
+    sr_buf_append_json_string(&b, message, strlen(message));
+    if (event) {
+        sr_buf_append_str(&b, ",\"event\":");
+        sr_buf_append_json_string(&b, event, strlen(event));
+    }
+    sr_buf_append_str(&b, "}");
+    sr_sio_event_end(&b);
+    send_buf(c, &b);
+    sr_buf_free(&b);
+}
+
+/* The error event, and the ack {"success":false,"error":…} when one was asked. */
+static void fail(sr_conn *c, long long ack, const char *event, const char *message)
+{
+    send_error(c, event, message);
+    if (ack < 0) return;
+    sr_buf args, b;
+    sr_buf_init(&args);
+    sr_buf_init(&b);
+    sr_buf_append_str(&args, "{\"success\":false,\"error\":");
+    sr_buf_append_json_string(&args, message, strlen(message));
+    sr_buf_append_str(&args, "}");
+    sr_sio_build_ack(&b, NULL, ack, args.data, args.len);
+    send_buf(c, &b);
+    sr_buf_free(&args);
+    sr_buf_free(&b);
+}
+
+static void send_ack(sr_conn *c, long long ack, const char *json, size_t len)
+{
+    if (ack < 0) return;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_sio_build_ack(&b, NULL, ack, json, len);
+    send_buf(c, &b);
+    sr_buf_free(&b);
+}
+
+/* 44{"message":…[,"data":{"reason":…}]}: the namespace connection is refused. */
+static void connect_error(sr_conn *c, const char *nsp, const char *message, const char *reason)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    if (!reason) {
+        sr_sio_build_connect_error(&b, nsp, message);
+    } else {
+        sr_buf_append_str(&b, "44{\"message\":");
+        sr_buf_append_json_string(&b, message, strlen(message));
+        sr_buf_append_str(&b, ",\"data\":{\"reason\":");
+        sr_buf_append_json_string(&b, reason, strlen(reason));
+        sr_buf_append_str(&b, "}}");
+    }
+    send_buf(c, &b);
+    sr_buf_free(&b);
+}
+
+static const char *status_message(int status)
+{
+    switch (status) {
+    case SR_ERR_OFFLINE:
+        return "Target device not found or offline";
+    case SR_ERR_UNAVAILABLE:
+        return "Service unavailable";
+    case SR_ERR_UNKNOWN_SESSION:
+        return "Session expired: reconnect";
+    case SR_ERR_NOT_JOINED:
+        return "Not connected";
+    default:
+        return "Request failed";
+    }
+}
+
+/* ---------- Engine.IO heartbeat and the connect deadline ---------- */
+
+static uint64_t ping_interval_ms(const sr_conn *c)
+{
+    return (uint64_t)c->core->cfg->heartbeat_interval * 1000;
+}
+
+static uint64_t ping_timeout_ms(const sr_conn *c)
+{
+    uint64_t interval = ping_interval_ms(c);
+    return interval < DS_PING_TIMEOUT_MS ? interval : DS_PING_TIMEOUT_MS;
+}
+
+static void tick(sr_conn *c);
+
+static void schedule(sr_conn *c)
+{
+    ds_state *st = STATE(c);
+    uint64_t next = st->next_ping_ms, now = sr_monotonic_ms();
+    if (st->pong_deadline_ms && st->pong_deadline_ms < next) next = st->pong_deadline_ms;
+    if (st->connect_deadline_ms && st->connect_deadline_ms < next) next = st->connect_deadline_ms;
+    sr_conn_set_timer(c, next > now ? next - now : 0, tick);
+}
+
+static void tick(sr_conn *c)
+{
+    ds_state *st = STATE(c);
+    uint64_t now = sr_monotonic_ms();
+    if (st->pong_deadline_ms && now >= st->pong_deadline_ms) {
+        sr_conn_close(c, SR_CLOSE_NORMAL, "ping timeout");
+        return;
+    }
+    if (st->connect_deadline_ms && now >= st->connect_deadline_ms) {
+        sr_conn_close(c, SR_CLOSE_POLICY, "no namespace connected in time");
+        return;
+    }
+    if (now >= st->next_ping_ms) {
+        sr_conn_send(c, SR_EIO_FRAME_PING, 1);
+        if (!st->pong_deadline_ms) st->pong_deadline_ms = now + ping_timeout_ms(c);
+        st->next_ping_ms = now + ping_interval_ms(c);
+    }
+    schedule(c);
+}
+
+static void on_pong(sr_conn *c)
+{
+    STATE(c)->pong_deadline_ms = 0;
+    schedule(c);
+}
+
+static void args_list(const sr_conn *c, const char **args, int *n, int max)
+{
+    *n = 0;
+    for (size_t at = 0; at < c->args.len && *n < max;) {
+        const char *arg = c->args.data + at;
+        args[(*n)++] = arg;
+        at += strnlen(arg, c->args.len - at) + 1;
+    }
+}
+
+static void ds_open(sr_conn *c)
+{
+    ds_state *st = STATE(c);
+    const char *args[32];
+    int n;
+    sr_buf_init(&st->info);
+    args_list(c, args, &n, 32);
+    int rc = sr_eio_args_check(args, n);
+    if (rc < 0) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_close(c, SR_CLOSE_POLICY, sr_sio_strerror(rc));
+        return;
+    }
+    if (sr_random_code(st->sid, 20, SID_CHARS) < 0) {
+        sr_conn_close(c, SR_CLOSE_POLICY, "no randomness");
+        return;
+    }
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
+                      (size_t)c->core->cfg->max_message_bytes);
+    send_buf(c, &b);
+    sr_buf_free(&b);
+    uint64_t now = sr_monotonic_ms();
+    st->next_ping_ms = now + ping_interval_ms(c);
+    st->connect_deadline_ms = now + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    schedule(c);
+}
+
+/* ---------- connecting "/": token, device record, join ---------- */
+
+static void refuse(sr_conn *c, const char *message)
+{
+    STATE(c)->phase = DS_OPEN;
+    connect_error(c, NULL, message, NULL);
+}
+
+static void append_info_entry(sr_buf *b, const sr_join_result *r, const char *member, size_t len)
+{
+    char field[160];
+    size_t ilen;
+    snprintf(field, sizeof field, "i:%.*s", (int)len, member);
+    const char *info = sr_join_field(r, field, &ilen);
+    sr_json_doc doc;
+    if (info && sr_json_parse(&doc, info, ilen) == 0) sr_buf_append(b, info, ilen);
+}
+
+static void list_online(sr_conn *c, const char *member, size_t len, void *arg)
+{
+    void **a = arg;
+    sr_buf *b = a[0];
+    size_t before = b->len;
+    sr_buf_append_str(b, ",");
+    append_info_entry(b, a[1], member, len);
+    if (b->len == before + 1) b->len = before; /* no record: leave it out */
+}
+
+/* 42["session-restored",{"deviceId","userId","sessionData":{k:state},
+ * "versions":{k:n},"devices":[online devices],"seq":N}] */
+static void send_restored(sr_conn *c, const sr_join_result *r)
+{
+    ds_state *st = STATE(c);
+    sr_buf b, versions;
+    sr_buf_init(&b);
+    sr_buf_init(&versions);
+    sr_sio_event_begin(&b, NULL, -1, "session-restored");
+    sr_buf_printf(&b, ",{\"deviceId\":\"%s\",\"userId\":", st->device);
+    sr_buf_append_json_string(&b, st->user, strlen(st->user));
+    sr_buf_append_str(&b, ",\"sessionData\":{");
+    size_t n = sr_reply_count(r->fields);
+    bool first = true, vfirst = true;
+    for (size_t i = 2; i + 1 < n; i += 2) {
+        size_t klen, vlen;
+        const char *k = sr_reply_str(sr_reply_at(r->fields, i), &klen);
+        const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
+        if (!k || !v || klen < 3 || k[1] != ':') continue;
+        if (k[0] == 's') {
+            sr_json_doc doc;
+            if (!first) sr_buf_append_str(&b, ",");
+            first = false;
+            sr_buf_append_json_string(&b, k + 2, klen - 2);
+            sr_buf_append_str(&b, ":");
+            if (vlen && sr_json_parse(&doc, v, vlen) == 0)
+                sr_buf_append(&b, v, vlen);
+            else
+                sr_buf_append_str(&b, "null");
+        } else if (k[0] == 'v') {
+            if (!vfirst) sr_buf_append_str(&versions, ",");
+            vfirst = false;
+            sr_buf_append_json_string(&versions, k + 2, klen - 2);
+            sr_buf_printf(&versions, ":%lld", strtoll(v, NULL, 10));
+        }
+    }
+    sr_buf_append_str(&b, "},\"versions\":{");
+    if (versions.len) sr_buf_append(&b, versions.data, versions.len);
+    sr_buf_append_str(&b, "},\"devices\":[");
+    append_info_entry(&b, r, st->device, strlen(st->device));
+    void *arg[2] = {&b, (void *)r};
+    sr_join_each_online(c, r, list_online, arg);
+    sr_buf_printf(&b, "],\"seq\":%llu}", (unsigned long long)r->seq);
+    sr_sio_event_end(&b);
+    send_buf(c, &b);
+    sr_buf_free(&b);
+    sr_buf_free(&versions);
+}
+
+static void start_join(sr_conn *c, bool create);
+
+static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+{
+    ds_state *st = STATE(c);
+    if ((status == SR_ERR_UNKNOWN_SESSION || status == SR_ERR_EXISTS) &&
+        st->join_tries < DS_JOIN_TRIES) {
+        start_join(c, status == SR_ERR_UNKNOWN_SESSION); /* first device, or a race of two */
+        return;
+    }
+    if (status != SR_OK) {
+        refuse(c, status_message(status == SR_ERR_UNAVAILABLE ? status : SR_ERR_UNAVAILABLE));
+        return;
+    }
+    st->phase = DS_CONNECTED;
+    st->connect_deadline_ms = 0;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_sio_build_connect(&b, NULL, st->sid);
+    send_buf(c, &b);
+    sr_buf_free(&b);
+    send_restored(c, r);
+}
+
+static void start_join(sr_conn *c, bool create)
+{
+    ds_state *st = STATE(c);
+    sr_buf joined, left, info;
+    sr_buf_init(&joined);
+    sr_buf_init(&left);
+    sr_buf_init(&info);
+    unsigned long long now = (unsigned long long)sr_now_ms();
+    sr_buf_printf(&info, "{\"deviceId\":\"%s\",\"deviceInfo\":", st->device);
+    sr_buf_append(&info, st->info.data, st->info.len);
+    sr_buf_printf(&info, ",\"connectedAt\":%llu}", now);
+    sr_sio_event_begin(&joined, NULL, -1, "device-connected");
+    sr_buf_printf(&joined, ",{\"deviceId\":\"%s\",\"deviceInfo\":", st->device);
+    sr_buf_append(&joined, st->info.data, st->info.len);
+    sr_buf_printf(&joined, ",\"timestamp\":%llu}", now);
+    sr_sio_event_end(&joined);
+    sr_sio_event_begin(&left, NULL, -1, "device-disconnected");
+    sr_buf_printf(&left, ",{\"deviceId\":\"%s\"}", st->device);
+    sr_sio_event_end(&left);
+    st->join_tries++;
+    sr_join_request req = {
+        .id = st->user,
+        .member = st->device,
+        .create = create,
+        .has_last_seq = st->has_last_seq,
+        .last_seq = st->last_seq > 0 ? (uint64_t)st->last_seq : 0,
+        .joined_frame = joined.data,
+        .joined_len = joined.len,
+        .left_frame = left.data,
+        .left_len = left.len,
+        .member_info = info.data,
+        .member_info_len = info.len,
+    };
+    int rc = sr_session_join(c, &req, on_joined);
+    sr_buf_free(&joined);
+    sr_buf_free(&left);
+    sr_buf_free(&info);
+    if (rc != SR_OK) refuse(c, status_message(SR_ERR_UNAVAILABLE));
+}
+
+static void on_device(const sr_reply *reply, void *arg)
+{
+    sr_conn *c = arg;
+    ds_state *st = STATE(c);
+    size_t len;
+    const char *id = sr_reply_count(reply) == 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    if (!sr_conn_alive(c)) {
+        /* nothing to do: the record's last seen is its connect time */
+    } else if (!id || len > SR_DS_ID_LEN) {
+        sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
+        refuse(c, status_message(SR_ERR_UNAVAILABLE));
+    } else {
+        memcpy(st->device, id, len);
+        st->device[len] = '\0';
+        st->registered = true;
+        st->join_tries = 0;
+        start_join(c, false);
+    }
+    sr_conn_unref(c);
+}
+
+/* Reads a string member of the auth object into out; false when absent or null. */
+static bool auth_string(const sr_json_doc *auth, const char *name, char *out, size_t cap, bool *bad)
+{
+    const sr_json_span *v = auth ? sr_json_get(auth, name) : NULL;
+    if (!v || v->type == SR_JSON_NULL) return false;
+    if (sr_json_string(v, out, cap) <= 0) *bad = true;
+    return !*bad;
+}
+
+static void handle_connect(sr_conn *c, const sr_sio_packet *p)
+{
+    ds_state *st = STATE(c);
+    if (st->phase != DS_OPEN) return; /* connected or connecting already */
+    sr_json_doc auth;
+    bool has_auth =
+        p->data.type == SR_JSON_OBJECT && sr_json_parse(&auth, p->data.p, p->data.n) == 0;
+    static char token[SR_JWT_MAX_TOKEN + 1];
+    bool bad = false;
+    if (!auth_string(has_auth ? &auth : NULL, "token", token, sizeof token, &bad)) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        connect_error(c, NULL, "Authentication error", bad ? "malformed token" : "no token");
+        return;
+    }
+    char user[SR_DS_MAX_USER + 1];
+    int rc = sr_ds_verify(c->core->cfg, token, strlen(token), user, sizeof user);
+    if (rc < 0) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        connect_error(c, NULL, "Authentication error", sr_jwt_strerror(rc));
+        return;
+    }
+    /* deviceInfo: the query's JSON text (as the seed client sends it), or an
+     * object in auth; must be a JSON object */
+    const char *info = sr_conn_arg(c, "deviceInfo");
+    size_t info_len = info ? strlen(info) : 0;
+    const sr_json_span *ainfo = has_auth ? sr_json_get(&auth, "deviceInfo") : NULL;
+    if (!info && ainfo && ainfo->type != SR_JSON_NULL) {
+        info = ainfo->p;
+        info_len = ainfo->n;
+    }
+    sr_json_doc idoc;
+    if (info && (info_len > DS_MAX_INFO || sr_json_parse(&idoc, info, info_len) < 0 ||
+                 idoc.root.type != SR_JSON_OBJECT)) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        connect_error(c, NULL, "Invalid deviceInfo: expected a JSON object", NULL);
+        return;
+    }
+    /* a known device asks for its id back in auth.deviceId or the query */
+    char requested[64] = "";
+    bool bad_id = false;
+    if (!auth_string(has_auth ? &auth : NULL, "deviceId", requested, sizeof requested, &bad_id)) {
+        const char *q = sr_conn_arg(c, "deviceId");
+        snprintf(requested, sizeof requested, "%s", q ? q : "");
+    }
+    if (strlen(requested) != SR_DS_ID_LEN || !sr_ds_valid_id(requested, SR_DS_ID_LEN))
+        requested[0] = '\0'; /* not one of ours: the device gets a new id */
+    long long last_seq = -1;
+    const sr_json_span *ls = has_auth ? sr_json_get(&auth, "lastSeq") : NULL;
+    if (ls && ls->type != SR_JSON_NULL && (sr_json_int(ls, &last_seq) < 0 || last_seq < 0)) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        connect_error(c, NULL, "Invalid lastSeq: expected a non-negative integer", NULL);
+        return;
+    }
+    char new_id[SR_DS_ID_LEN + 1];
+    if (sr_ds_uuid(new_id) < 0) {
+        refuse(c, status_message(SR_ERR_UNAVAILABLE));
+        return;
+    }
+    snprintf(st->user, sizeof st->user, "%s", user);
+    snprintf(st->requested, sizeof st->requested, "%s", requested);
+    st->has_last_seq = last_seq >= 0;
+    st->last_seq = last_seq;
+    sr_buf_reset(&st->info);
+    if (info)
+        sr_buf_append(&st->info, info, info_len);
+    else
+        sr_buf_append_str(&st->info, "{}");
+    st->phase = DS_CONNECTING;
+    sr_store_device_args a = {
+        .user = st->user,
+        .requested = requested[0] ? requested : NULL,
+        .new_id = new_id,
+        .info = st->info.data,
+        .info_len = st->info.len,
+        .max_devices = SR_DS_MAX_DEVICES,
+    };
+    sr_conn_ref(c);
+    if (sr_store_device_register(c->core->store, &a, on_device, c) < 0) on_device(NULL, c);
+}
+
+/* The client leaves "/" (the Engine.IO connection stays until it closes it). */
+static void handle_disconnect(sr_conn *c)
+{
+    ds_state *st = STATE(c);
+    if (st->phase != DS_CONNECTED) return;
+    sr_session_leave(c);
+    if (st->registered) sr_store_device_seen(c->core->store, st->user, st->device);
+    st->phase = DS_OPEN;
+    st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    schedule(c);
+}
+
+/* ---------- events ---------- */
+
+static ds_op *op_push(sr_conn *c, enum ds_op_kind kind, long long ack)
+{
+    ds_state *st = STATE(c);
+    if (st->ops_count == DS_MAX_INFLIGHT) return NULL;
+    if (st->ops_count == st->ops_cap) { /* grow, unwrapping the ring */
+        size_t cap = st->ops_cap ? st->ops_cap * 2 : 8;
+        ds_op *ops = sr_xmalloc(cap * sizeof *ops);
+        for (size_t i = 0; i < st->ops_count; i++)
+            ops[i] = st->ops[(st->ops_head + i) % st->ops_cap];
+        free(st->ops);
+        st->ops = ops;
+        st->ops_cap = cap;
+        st->ops_head = 0;
+    }
+    ds_op *op = &st->ops[(st->ops_head + st->ops_count++) % st->ops_cap];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->ack = ack;
+    op->base_version = -1;
+    return op;
+}
+
+/* Forgets the newest op again (its publish was refused at once). */
+static void op_drop_last(sr_conn *c)
+{
+    STATE(c)->ops_count--;
+}
+
+static void on_update_done(sr_conn *c, const ds_op *op, const sr_publish_result *r)
+{
+    sr_buf b, args;
+    sr_buf_init(&b);
+    sr_buf_init(&args);
+    if (r->status == SR_OK) {
+        sr_buf_append_str(&args, "{\"success\":true,\"sessionKey\":");
+        sr_buf_append_json_string(&args, op->key, strlen(op->key));
+        sr_buf_printf(&args, ",\"version\":%llu,\"seq\":%llu}", (unsigned long long)r->version,
+                      (unsigned long long)r->seq);
+        if (op->ack >= 0) {
+            sr_sio_build_ack(&b, NULL, op->ack, args.data, args.len);
+        } else { /* a client without acks learns its new version this way */
+            sr_sio_event_begin(&b, NULL, -1, "session-saved");
+            sr_buf_append_str(&b, ",");
+            sr_buf_append(&b, args.data, args.len);
+            sr_sio_event_end(&b);
+        }
+        send_buf(c, &b);
+    } else if (r->status == SR_ERR_CONFLICT) {
+        /* {"sessionKey","state":current,"version":current,"baseVersion":named} */
+        sr_json_doc doc;
+        sr_buf_append_str(&args, "{\"sessionKey\":");
+        sr_buf_append_json_string(&args, op->key, strlen(op->key));
+        sr_buf_append_str(&args, ",\"state\":");
+        if (r->current && r->current_len && sr_json_parse(&doc, r->current, r->current_len) == 0)
+            sr_buf_append(&args, r->current, r->current_len);
+        else
+            sr_buf_append_str(&args, "null");
+        sr_buf_printf(&args, ",\"version\":%llu,\"baseVersion\":%lld",
+                      (unsigned long long)r->current_version, op->base_version);
+        sr_buf_append_str(&args, ",\"message\":\"Version conflict\"}");
+        sr_sio_event_begin(&b, NULL, -1, "session-conflict");
+        sr_buf_append_str(&b, ",");
+        sr_buf_append(&b, args.data, args.len);
+        sr_sio_event_end(&b);
+        send_buf(c, &b);
+        if (op->ack >= 0) {
+            sr_buf ack;
+            sr_buf_init(&ack);
+            sr_buf_append_str(&ack,
+                              "{\"success\":false,\"error\":\"Version conflict\",\"conflict\":");
+            sr_buf_append(&ack, args.data, args.len);
+            sr_buf_append_str(&ack, "}");
+            send_ack(c, op->ack, ack.data, ack.len);
+            sr_buf_free(&ack);
+        }
+    } else {
+        fail(c, op->ack, "session-update", status_message(r->status));
+    }
+    sr_buf_free(&b);
+    sr_buf_free(&args);
+}
+
+static void on_published(sr_conn *c, const sr_publish_result *r)
+{
+    ds_state *st = STATE(c);
+    if (!st->ops_count) return;
+    ds_op op = st->ops[st->ops_head];
+    st->ops_head = (st->ops_head + 1) % st->ops_cap;
+    st->ops_count--;
+    if (op.kind == OP_UPDATE) {
+        on_update_done(c, &op, r);
+    } else if (r->status == SR_OK) {
+        char json[64];
+        int n = snprintf(json, sizeof json, "{\"success\":true,\"seq\":%llu}",
+                         (unsigned long long)r->seq);
+        send_ack(c, op.ack, json, (size_t)n);
+    } else {
+        fail(c, op.ack, op.kind == OP_MESSAGE ? "device-message" : "realtime-event",
+             status_message(r->status));
+    }
+}
+
+static void publish(sr_conn *c, sr_publish_request *req, long long ack, const char *event)
+{
+    int rc = sr_session_publish(c, req, on_published);
+    if (rc != SR_OK) {
+        op_drop_last(c);
+        fail(c, ack, event, status_message(rc));
+    }
+}
+
+static const char *span_or_null(const sr_json_span *v, size_t *len)
+{
+    if (!v) {
+        *len = 4;
+        return "null";
+    }
+    *len = v->n;
+    return v->p;
+}
+
+static bool valid_key(const char *s, int n)
+{
+    if (n <= 0 || n > DS_MAX_KEY) return false;
+    for (int i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return false;
+    return true;
+}
+
+/* session-update {sessionKey, state[, version]} -> session-updated to the others */
+static void handle_update(sr_conn *c, const sr_json_doc *doc, long long ack)
+{
+    static const char ev[] = "session-update";
+    ds_state *st = STATE(c);
+    const sr_json_span *key = sr_json_get(doc, "sessionKey"), *state = sr_json_get(doc, "state");
+    const sr_json_span *ver = sr_json_get(doc, "version");
+    if (!ver || ver->type == SR_JSON_NULL) ver = sr_json_get(doc, "baseVersion");
+    char k[DS_MAX_KEY + 1];
+    int klen = key ? sr_json_string(key, k, sizeof k) : -1;
+    if (!valid_key(k, klen)) {
+        fail(c, ack, ev, "Invalid sessionKey: expected a string of 1 to 128 characters");
+        return;
+    }
+    if (!state) {
+        fail(c, ack, ev, "Missing state");
+        return;
+    }
+    long long base = -1;
+    if (ver && ver->type != SR_JSON_NULL && (sr_json_int(ver, &base) < 0 || base < 0)) {
+        fail(c, ack, ev, "Invalid version: expected a non-negative integer");
+        return;
+    }
+    ds_op *op = op_push(c, OP_UPDATE, ack);
+    if (!op) {
+        fail(c, ack, ev, "Too many requests in flight");
+        return;
+    }
+    op->base_version = base;
+    snprintf(op->key, sizeof op->key, "%s", k);
+    sr_buf head, mid;
+    sr_buf_init(&head);
+    sr_buf_init(&mid);
+    sr_sio_event_begin(&head, NULL, -1, "session-updated");
+    sr_buf_append_str(&head, ",{\"sessionKey\":");
+    sr_buf_append_json_string(&head, k, (size_t)klen);
+    sr_buf_append_str(&head, ",\"state\":");
+    sr_buf_printf(&mid, ",\"deviceId\":\"%s\",\"timestamp\":%llu,\"version\":", st->device,
+                  (unsigned long long)sr_now_ms());
+    static const char seq[] = ",\"seq\":", tail[] = "}]";
+    const char *parts[] = {head.data, state->p, mid.data, seq, tail};
+    size_t lens[] = {head.len, state->n, mid.len, sizeof seq - 1, sizeof tail - 1};
+    sr_publish_request req = {
+        .to = "*",
+        .seq_after = 4,
+        .version_after = 3,
+        .nparts = 5,
+        .parts = parts,
+        .lens = lens,
+        .state = k,
+        .state_value = state->p,
+        .state_value_len = state->n,
+        .state_check = base >= 0 ? SR_STATE_VERSION : SR_STATE_ANY,
+        .state_version = base >= 0 ? (uint64_t)base : 0,
+    };
+    publish(c, &req, ack, ev);
+    sr_buf_free(&head);
+    sr_buf_free(&mid);
+}
+
+/* realtime-event {type, payload} -> the others, with sourceDeviceId */
+static void handle_realtime(sr_conn *c, const sr_json_doc *doc, long long ack)
+{
+    ds_state *st = STATE(c);
+    if (!op_push(c, OP_REALTIME, ack)) {
+        fail(c, ack, "realtime-event", "Too many requests in flight");
+        return;
+    }
+    size_t tlen, plen;
+    const char *type = span_or_null(sr_json_get(doc, "type"), &tlen);
+    const char *payload = span_or_null(sr_json_get(doc, "payload"), &plen);
+    sr_buf head, mid;
+    sr_buf_init(&head);
+    sr_buf_init(&mid);
+    sr_sio_event_begin(&head, NULL, -1, "realtime-event");
+    sr_buf_append_str(&head, ",{\"type\":");
+    sr_buf_printf(&mid, ",\"sourceDeviceId\":\"%s\",\"timestamp\":%llu,\"seq\":", st->device,
+                  (unsigned long long)sr_now_ms());
+    static const char payload_name[] = ",\"payload\":", tail[] = "}]";
+    const char *parts[] = {head.data, type, payload_name, payload, mid.data, tail};
+    size_t lens[] = {head.len, tlen, sizeof payload_name - 1, plen, mid.len, sizeof tail - 1};
+    sr_publish_request req = {.to = "*", .seq_after = 5, .nparts = 6, .parts = parts, .lens = lens};
+    publish(c, &req, ack, "realtime-event");
+    sr_buf_free(&head);
+    sr_buf_free(&mid);
+}
+
+/* device-message {targetDeviceId, message} -> that device, wherever it is */
+static void handle_message(sr_conn *c, const sr_json_doc *doc, long long ack)
+{
+    static const char ev[] = "device-message";
+    ds_state *st = STATE(c);
+    const sr_json_span *target = sr_json_get(doc, "targetDeviceId");
+    char to[SR_DS_ID_LEN + 2];
+    int n = target ? sr_json_string(target, to, sizeof to) : -1;
+    if (n <= 0) {
+        fail(c, ack, ev, "Invalid targetDeviceId: expected a string");
+        return;
+    }
+    if (n > SR_DS_ID_LEN || !sr_ds_valid_id(to, SR_DS_ID_LEN)) {
+        fail(c, ack, ev, status_message(SR_ERR_OFFLINE));
+        return;
+    }
+    if (!strcmp(to, st->device)) {
+        fail(c, ack, ev, "targetDeviceId is this device");
+        return;
+    }
+    ds_op *op = op_push(c, OP_MESSAGE, ack);
+    if (!op) {
+        fail(c, ack, ev, "Too many requests in flight");
+        return;
+    }
+    snprintf(op->key, sizeof op->key, "%s", to);
+    size_t mlen;
+    const char *message = span_or_null(sr_json_get(doc, "message"), &mlen);
+    sr_buf head, mid;
+    sr_buf_init(&head);
+    sr_buf_init(&mid);
+    sr_sio_event_begin(&head, NULL, -1, "device-message");
+    sr_buf_printf(&head,
+                  ",{\"sourceDeviceId\":\"%s\",\"targetDeviceId\":\"%s\",\"message\":", st->device,
+                  to);
+    sr_buf_printf(&mid, ",\"timestamp\":%llu,\"seq\":", (unsigned long long)sr_now_ms());
+    static const char tail[] = "}]";
+    const char *parts[] = {head.data, message, mid.data, tail};
+    size_t lens[] = {head.len, mlen, mid.len, sizeof tail - 1};
+    sr_publish_request req = {
+        .to = to, .to_online = true, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
+    publish(c, &req, ack, ev);
+    sr_buf_free(&head);
+    sr_buf_free(&mid);
+}
+
+static void handle_event(sr_conn *c, const sr_sio_packet *p)
+{
+    if (STATE(c)->phase != DS_CONNECTED) return; /* as Socket.IO: not connected, ignored */
+    bool update = !strcmp(p->event, "session-update");
+    bool realtime = !strcmp(p->event, "realtime-event");
+    bool message = !strcmp(p->event, "device-message");
+    if (!update && !realtime && !message) {
+        char text[SR_SIO_MAX_EVENT + 32];
+        snprintf(text, sizeof text, "Unknown event: %s", p->event);
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        fail(c, p->ack_id, p->event, text);
+        return;
+    }
+    sr_json_doc doc;
+    if (p->argc < 1 || p->arg.type != SR_JSON_OBJECT ||
+        sr_json_parse(&doc, p->arg.p, p->arg.n) < 0) {
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        fail(c, p->ack_id, p->event, "Invalid payload: expected an object");
+        return;
+    }
+    if (update)
+        handle_update(c, &doc, p->ack_id);
+    else if (realtime)
+        handle_realtime(c, &doc, p->ack_id);
+    else
+        handle_message(c, &doc, p->ack_id);
+}
+
+static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
+{
+    ds_state *st = STATE(c);
+    if (binary) {
+        if (!st->binary_refused) {
+            sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+            send_error(c, NULL, "Binary attachments are not supported");
+        }
+        return;
+    }
+    st->binary_refused = false;
+    sr_eio_packet ep;
+    int rc = sr_eio_parse(&ep, data, len);
+    if (rc == SR_SIO_OK && ep.type == SR_EIO_PONG) {
+        on_pong(c);
+        return;
+    }
+    if (rc == SR_SIO_OK && ep.type == SR_EIO_CLOSE) {
+        sr_conn_close(c, SR_CLOSE_NORMAL, "client closed");
+        return;
+    }
+    if (rc == SR_SIO_OK && ep.type != SR_EIO_MESSAGE) return; /* noop, probes */
+    sr_sio_packet p;
+    if (rc == SR_SIO_OK) rc = sr_sio_parse(&p, ep.data, ep.len);
+    if (rc == SR_SIO_ERR_BINARY) {
+        st->binary_refused = true;
+        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        send_error(c, NULL, "Binary attachments are not supported");
+        return;
+    }
+    if (rc < 0) {
+        char text[160];
+        snprintf(text, sizeof text, "Malformed packet: %s", sr_sio_strerror(rc));
+        sr_core_error(c->core,
+                      rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
+        send_error(c, NULL, text);
+        return;
+    }
+    if (strcmp(p.nsp, "/") != 0) {
+        if (p.type == SR_SIO_CONNECT) connect_error(c, p.nsp, "Invalid namespace", NULL);
+        return;
+    }
+    switch (p.type) {
+    case SR_SIO_CONNECT:
+        handle_connect(c, &p);
+        break;
+    case SR_SIO_DISCONNECT:
+        handle_disconnect(c);
+        break;
+    case SR_SIO_EVENT:
+        handle_event(c, &p);
+        break;
+    default: /* ACK: the server asks for none; CONNECT_ERROR: clients never send it */
+        break;
+    }
+}
+
+/* ---------- end of a connection ---------- */
+
+static void send_gone(sr_conn *c, const char *message)
+{
+    sr_buf b;
+    sr_buf_init(&b);
+    send_error(c, NULL, message);
+    sr_sio_build_disconnect(&b, NULL); /* "io server disconnect": clients do not reconnect */
+    send_buf(c, &b);
+    sr_buf_free(&b);
+}
+
+static void ds_superseded(sr_conn *c)
+{
+    send_gone(c, "Device connected elsewhere");
+}
+
+static void ds_ended(sr_conn *c)
+{
+    send_gone(c, "Session ended");
+}
+
+static void ds_close(sr_conn *c)
+{
+    ds_state *st = STATE(c);
+    if (st->registered && st->phase == DS_CONNECTED)
+        sr_store_device_seen(c->core->store, st->user, st->device);
+    sr_buf_free(&st->info);
+    free(st->ops);
+    st->ops = NULL;
+    st->ops_count = st->ops_cap = st->ops_head = 0;
+}
+
+const sr_dialect sr_dialect_devicesync = {
+    .name = SR_DS_KIND,
+    .state_size = sizeof(ds_state),
+    .open = ds_open,
+    .message = ds_message,
+    .close = ds_close,
+    .superseded = ds_superseded,
+    .ended = ds_ended,
+    .http = sr_ds_http,
+};
