@@ -458,12 +458,11 @@ static void method_not_allowed(sr_http_req *r)
 }
 
 /* An HTTP request to the Socket.IO path is a long-polling handshake (or a
- * WebSocket client that lost its Upgrade header): Engine.IO's error shape. */
+ * WebSocket client that lost its Upgrade header): Engine.IO's error shape,
+ * with a message that says what to do. */
 static void refuse_polling(sr_http_req *r)
 {
-    int rc = sr_eio_query_check(r->query);
-    const char *why =
-        rc == SR_SIO_ERR_VERSION ? sr_sio_strerror(rc) : sr_sio_strerror(SR_SIO_ERR_TRANSPORT);
+    const char *why = sr_sio_strerror(SR_SIO_ERR_TRANSPORT);
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, "{\"code\":3,\"message\":");

@@ -12,7 +12,7 @@ lws_version=4.1.6
 packages=(build-essential cmake pkg-config dpkg-dev libevent-dev libhiredis-dev
           libjansson-dev libssl-dev zlib1g-dev libcap-dev redis-server haproxy
           openssl python3-pytest python3-websockets python3-redis
-          python3-socketio python3-websocket)
+          python3-socketio python3-websocket python3-requests)
 
 missing=()
 for p in "${packages[@]}"; do
