@@ -36,7 +36,7 @@ int sr_store_device_register(sr_store *s, const sr_store_device_args *a, sr_stor
 /* Records that the device was last seen now (fire and forget). */
 void sr_store_device_seen(sr_store *s, const char *user, const char *device);
 /* Reply: flat {id, deviceInfo, first seen ms, last seen ms, online 1/0, ...},
- * most recently seen first. kind: the dialect's session kind. */
+ * online ones first, then most recently seen. kind: the session kind. */
 int sr_store_devices(sr_store *s, const char *kind, const char *user, sr_store_cb *cb,
                      void *privdata);
 /* Reply: HGETALL of session <kind>:{<id>} (empty when there is none). */

@@ -1,5 +1,6 @@
--- devices_read: a device-sync user's devices for GET /api/devices, most
--- recently seen first, each with whether it is online now: held in the
+-- devices_read: a device-sync user's devices for GET /api/devices, online
+-- ones first, then most recently seen first, each with whether it is online
+-- now: held in the
 -- user's session by a connection on a live node (as session_join decides).
 --
 -- KEYS[1]  devices hash     <prefix>devices:{<user id>}
@@ -22,7 +23,11 @@ for i = 1, #fields, 2 do
         }
     end
 end
-table.sort(devices, function(a, b) return tonumber(a[4]) > tonumber(b[4]) end)
+-- online devices first (they are seen now), then by last seen
+table.sort(devices, function(a, b)
+    if a[5] ~= b[5] then return a[5] > b[5] end
+    return tonumber(a[4]) > tonumber(b[4])
+end)
 local reply = {}
 for _, d in ipairs(devices) do
     for _, v in ipairs(d) do reply[#reply + 1] = v end
