@@ -52,7 +52,6 @@ typedef struct ds_state {
     char sid[24];
     char user[SR_DS_MAX_USER + 1];
     char device[SR_DS_ID_LEN + 1];
-    char requested[SR_DS_ID_LEN + 1]; /* the device id the client asked for */
     bool registered;                  /* a device record exists: note last seen on close */
     bool has_last_seq;
     long long last_seq;
@@ -472,7 +471,6 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         return;
     }
     snprintf(st->user, sizeof st->user, "%s", user);
-    snprintf(st->requested, sizeof st->requested, "%s", requested);
     st->has_last_seq = last_seq >= 0;
     st->last_seq = last_seq;
     sr_buf_reset(&st->info);
