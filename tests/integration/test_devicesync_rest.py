@@ -195,3 +195,12 @@ def test_health(cluster):
     status, body = request(cluster.lb_http_url("/api/health"))
     assert status == 200 and body["status"] == "healthy"
     assert "activeSessions" in body and "totalConnections" in body
+
+
+def test_empty_post_body_is_a_400_not_a_crash(cluster):
+    """Regression: libwebsockets hands an empty POST body over as (NULL, 0), and
+    appending it was a memcpy from NULL (UBSan aborted the node)."""
+    for node in (0, 1):
+        status, body = request(cluster.http_url(node, "/api/auth/login"), "POST", raw=b"")
+        assert status == 400 and "JSON" in body["error"]
+    assert request(cluster.http_url(0, "/api/health"))[0] == 200
