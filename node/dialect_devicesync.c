@@ -52,7 +52,7 @@ typedef struct ds_state {
     char sid[24];
     char user[SR_DS_MAX_USER + 1];
     char device[SR_DS_ID_LEN + 1];
-    bool registered;                  /* a device record exists: note last seen on close */
+    bool registered; /* a device record exists: note last seen on close */
     bool has_last_seq;
     long long last_seq;
     int join_tries;
