@@ -39,7 +39,7 @@ NODE_CONFIG_VARS = (
     "HEARTBEAT_INTERVAL", "AUTH_TIMEOUT", "JWT_SECRET", "JWT_PUBLIC_KEY",
     "JWT_PRIVATE_KEY", "ADMIN_TOKEN", "DEV_TOKENS", "DRAIN_TIMEOUT", "TLS_CERT",
     "TLS_KEY", "LOG_FORMAT", "JOIN_RATE_LIMIT", "TRUST_PROXY", "HISTORY_SIZE",
-    "KEY_PREFIX",
+    "KEY_PREFIX", "AUTH_RATE_LIMIT",
 )
 
 
@@ -625,7 +625,8 @@ def main(argv=None):
     ap.add_argument("--logs", help="directory for logs and redis data (kept on exit)")
     args = ap.parse_args(argv)
 
-    env = {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2"}
+    # one HS256 secret for every node, so device-sync tokens work on all of them
+    env = {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2", "JWT_SECRET": os.urandom(16).hex()}
     for item in args.env:
         if "=" not in item:
             ap.error("--env wants VAR=VALUE, got %r" % item)

@@ -422,7 +422,17 @@ def test_missed_messages_are_delivered_on_return(cluster, devices):
     b2 = devices(cluster.http_url(0, "/"), token, name="b2", device_id=gone).connect()
     assert b2.restored["sessionData"] == {"k": "new"}
     assert b2.expect("realtime-event")["type"] == "while-away"
-    assert b2.expect("session-updated")["state"] == "new"
+    last = b2.expect("session-updated")
+    assert last["state"] == "new"
+    # lastSeq in auth asks for everything retained after it, on any node
+    b2.close()
+    a.expect("device-disconnected", deviceId=gone, skip=("device-connected",))
+    b3 = devices(cluster.http_url(1, "/"), token, name="b3", device_id=gone,
+                 last_seq=last["seq"] - 2).connect()
+    assert b3.restored["seq"] == last["seq"]
+    assert b3.expect("realtime-event")["seq"] == last["seq"] - 1
+    assert b3.expect("session-updated")["seq"] == last["seq"]
+    b3.quiet()
 
 
 def test_unknown_event_gets_an_error(cluster, devices):
@@ -635,3 +645,15 @@ def test_redis_records(cluster, devices):
     time.sleep(0.2)
     assert r.hget(session, "m:" + b.device_id) == ""
     assert int(r.hget(PREFIX + "devices:{%s}" % uid, "l:" + b.device_id)) >= first_seen
+
+
+def test_admin_delete_ends_the_users_session(cluster, devices):
+    uid, _, a, b = two_devices(cluster, devices)
+    a.call("session-update", {"sessionKey": "k", "state": 1})
+    req = urllib.request.Request(cluster.lb_http_url("/api/sessions/" + uid), method="DELETE")
+    with urllib.request.urlopen(req, timeout=RECV_TIMEOUT) as r:
+        assert json.loads(r.read()) == {"deleted": True, "id": uid, "kind": "devicesync"}
+    for dev in (a, b):
+        assert dev.expect("error", skip=("session-updated",))["message"] == "Session ended"
+        dev.expect("disconnect")
+    assert redis_client(cluster).exists(PREFIX + "session:devicesync:{%s}" % uid) == 0
