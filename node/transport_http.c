@@ -64,7 +64,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';
-    lws_get_peer_simple(wsi, r->ip, sizeof r->ip);
+    sr_transport_client_ip(t, wsi, r->ip, sizeof r->ip);
     if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
         return 0; /* the body follows: dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
     sr_http_dispatch(r);

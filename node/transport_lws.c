@@ -66,7 +66,7 @@ const sr_transport_ops sr_transport_lws_ops = {
     sr_http_answer,
 };
 
-static void client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
+void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
 {
     out[0] = '\0';
     if (t->cfg->trust_proxy && lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
@@ -176,7 +176,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         char ip[64];
-        client_ip(t, wsi, ip, sizeof ip);
+        sr_transport_client_ip(t, wsi, ip, sizeof ip);
         memset(pss, 0, sizeof *pss);
         pss->wsi = wsi;
         sr_buf_init(&pss->rx);

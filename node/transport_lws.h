@@ -38,6 +38,9 @@ struct sr_transport {
 };
 
 /* sr_transport_ops.http_respond: keeps the answer until the socket is writeable. */
+/* The client's address: the socket peer, or with TRUST_PROXY the first
+ * X-Forwarded-For address (WebSocket upgrades and HTTP requests alike). */
+void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
 void sr_http_answer(void *pss, unsigned status, const char *type, const char *body, size_t len);
 
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);

@@ -21,7 +21,8 @@ RATE_LIMIT = 12
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
     return make_cluster(nodes=2, haproxy=True,
-                        env={"JWT_SECRET": SECRET, "AUTH_RATE_LIMIT": RATE_LIMIT})
+                        env={"JWT_SECRET": SECRET, "AUTH_RATE_LIMIT": RATE_LIMIT,
+                             "TRUST_PROXY": 1})
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +32,15 @@ def _fresh_ratelimit(cluster):
     clear_ratelimit(cluster)
 
 
-def request(url, method="GET", body=None, token=None, raw=None):
+def request(url, method="GET", body=None, token=None, raw=None, headers=None):
     """(status, parsed JSON body)."""
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
     try:
         with urllib.request.urlopen(req, timeout=RECV_TIMEOUT) as r:
             return r.status, json.loads(r.read() or b"null")
@@ -204,3 +207,16 @@ def test_empty_post_body_is_a_400_not_a_crash(cluster):
         status, body = request(cluster.http_url(node, "/api/auth/login"), "POST", raw=b"")
         assert status == 400 and "JSON" in body["error"]
     assert request(cluster.http_url(0, "/api/health"))[0] == 200
+
+
+def test_rate_limit_counts_the_forwarded_client_with_trust_proxy(cluster):
+    """Behind a proxy (TRUST_PROXY=1) REST requests count against the client's
+    X-Forwarded-For address, not the proxy's: one client over its limit does not
+    lock out the others."""
+    url = cluster.http_url(0, "/api/auth/login")
+    body = {"email": new_email(), "password": "whatever password"}
+    first = {"X-Forwarded-For": "203.0.113.7"}
+    statuses = [request(url, "POST", body, headers=first)[0] for _ in range(RATE_LIMIT + 1)]
+    assert statuses[-1] == 429 and statuses[0] == 401, statuses
+    assert request(url, "POST", body, headers={"X-Forwarded-For": "203.0.113.8, 10.0.0.1"})[0] == 401
+    assert redis_client(cluster).get(PREFIX + "ratelimit:auth:203.0.113.7") == str(RATE_LIMIT + 1)
