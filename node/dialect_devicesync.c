@@ -15,8 +15,9 @@
  * Frames are whole Engine.IO packets ("42[...]"), so receiving nodes forward
  * them untouched. The Engine.IO heartbeat (server "2", client "3") runs on the
  * connection's timer, which also closes sockets that never connect "/".
- * Accounts and device records live in store_accounts.h; REST is in
- * dialect_devicesync_rest.c. */
+ * This file: Engine.IO, connecting "/" and the connection's end. The events
+ * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
+ * accounts and device records live in store_accounts.h. */
 #include "core.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
@@ -28,95 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DS_MAX_KEY 128       /* bytes of a sessionKey */
-#define DS_MAX_INFO 4096     /* bytes of deviceInfo JSON */
-#define DS_MAX_INFLIGHT 4096 /* publishes awaiting Redis per connection */
+#define DS_MAX_INFO 4096 /* bytes of deviceInfo JSON */
 #define DS_PING_TIMEOUT_MS 20000u
 #define DS_JOIN_TRIES 4
 #define SID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
-enum ds_phase { DS_OPEN, DS_CONNECTING, DS_CONNECTED };
-enum ds_op_kind { OP_UPDATE, OP_REALTIME, OP_MESSAGE };
-
-/* A publish awaiting its reply. Replies come back in the order the publishes
- * went out (one Redis connection), so they wait in a FIFO. */
-typedef struct ds_op {
-    enum ds_op_kind kind;
-    long long ack;            /* the client's ack id, -1 for none */
-    long long base_version;   /* session-update: the version named, -1 for none */
-    char key[DS_MAX_KEY + 1]; /* sessionKey, or the target device */
-} ds_op;
-
-typedef struct ds_state {
-    enum ds_phase phase;
-    char sid[24];
-    char user[SR_DS_MAX_USER + 1];
-    char device[SR_DS_ID_LEN + 1];
-    bool registered; /* a device record exists: note last seen on close */
-    bool has_last_seq;
-    long long last_seq;
-    int join_tries;
-    sr_buf info; /* deviceInfo JSON */
-    uint64_t next_ping_ms, pong_deadline_ms, connect_deadline_ms;
-    bool binary_refused; /* drop the attachments that follow a refused binary packet */
-    ds_op *ops;
-    size_t ops_head, ops_count, ops_cap;
-} ds_state;
-
-#define STATE(c) ((ds_state *)(c)->state)
-
-/* ---------- frames ---------- */
-
-static void send_buf(sr_conn *c, sr_buf *b)
-{
-    sr_conn_send(c, b->data, b->len);
-    sr_buf_reset(b);
-}
-
-/* 42["error",{"message":…[,"event":…]}] */
-static void send_error(sr_conn *c, const char *event, const char *message)
-{
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_sio_event_begin(&b, NULL, -1, "error");
-    sr_buf_append_str(&b, ",{\"message\":");
-    sr_buf_append_json_string(&b, message, strlen(message));
-    if (event) {
-        sr_buf_append_str(&b, ",\"event\":");
-        sr_buf_append_json_string(&b, event, strlen(event));
-    }
-    sr_buf_append_str(&b, "}");
-    sr_sio_event_end(&b);
-    send_buf(c, &b);
-    sr_buf_free(&b);
-}
-
-/* The error event, and the ack {"success":false,"error":…} when one was asked. */
-static void fail(sr_conn *c, long long ack, const char *event, const char *message)
-{
-    send_error(c, event, message);
-    if (ack < 0) return;
-    sr_buf args, b;
-    sr_buf_init(&args);
-    sr_buf_init(&b);
-    sr_buf_append_str(&args, "{\"success\":false,\"error\":");
-    sr_buf_append_json_string(&args, message, strlen(message));
-    sr_buf_append_str(&args, "}");
-    sr_sio_build_ack(&b, NULL, ack, args.data, args.len);
-    send_buf(c, &b);
-    sr_buf_free(&args);
-    sr_buf_free(&b);
-}
-
-static void send_ack(sr_conn *c, long long ack, const char *json, size_t len)
-{
-    if (ack < 0) return;
-    sr_buf b;
-    sr_buf_init(&b);
-    sr_sio_build_ack(&b, NULL, ack, json, len);
-    send_buf(c, &b);
-    sr_buf_free(&b);
-}
+#define STATE(c) ((sr_ds_state *)(c)->state)
 
 /* 44{"message":…[,"data":{"reason":…}]}: the namespace connection is refused. */
 static void connect_error(sr_conn *c, const char *nsp, const char *message, const char *reason)
@@ -132,24 +50,8 @@ static void connect_error(sr_conn *c, const char *nsp, const char *message, cons
         sr_buf_append_json_string(&b, reason, strlen(reason));
         sr_buf_append_str(&b, "}}");
     }
-    send_buf(c, &b);
+    sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
-}
-
-static const char *status_message(int status)
-{
-    switch (status) {
-    case SR_ERR_OFFLINE:
-        return "Target device not found or offline";
-    case SR_ERR_UNAVAILABLE:
-        return "Service unavailable";
-    case SR_ERR_UNKNOWN_SESSION:
-        return "Session expired: reconnect";
-    case SR_ERR_NOT_JOINED:
-        return "Not connected";
-    default:
-        return "Request failed";
-    }
 }
 
 /* ---------- Engine.IO heartbeat and the connect deadline ---------- */
@@ -169,7 +71,7 @@ static void tick(sr_conn *c);
 
 static void schedule(sr_conn *c)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     uint64_t next = st->next_ping_ms, now = sr_monotonic_ms();
     if (st->pong_deadline_ms && st->pong_deadline_ms < next) next = st->pong_deadline_ms;
     if (st->connect_deadline_ms && st->connect_deadline_ms < next) next = st->connect_deadline_ms;
@@ -178,7 +80,7 @@ static void schedule(sr_conn *c)
 
 static void tick(sr_conn *c)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     uint64_t now = sr_monotonic_ms();
     if (st->pong_deadline_ms && now >= st->pong_deadline_ms) {
         sr_conn_close(c, SR_CLOSE_NORMAL, "ping timeout");
@@ -214,7 +116,7 @@ static void args_list(const sr_conn *c, const char **args, int *n, int max)
 
 static void ds_open(sr_conn *c)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     const char *args[32];
     int n;
     sr_buf_init(&st->info);
@@ -233,7 +135,7 @@ static void ds_open(sr_conn *c)
     sr_buf_init(&b);
     sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
                       (size_t)c->core->cfg->max_message_bytes);
-    send_buf(c, &b);
+    sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     uint64_t now = sr_monotonic_ms();
     st->next_ping_ms = now + ping_interval_ms(c);
@@ -245,7 +147,7 @@ static void ds_open(sr_conn *c)
 
 static void refuse(sr_conn *c, const char *message)
 {
-    STATE(c)->phase = DS_OPEN;
+    STATE(c)->phase = SR_DS_OPEN;
     connect_error(c, NULL, message, NULL);
 }
 
@@ -273,7 +175,7 @@ static void list_online(sr_conn *c, const char *member, size_t len, void *arg)
  * "versions":{k:n},"devices":[online devices],"seq":N}] */
 static void send_restored(sr_conn *c, const sr_join_result *r)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     sr_buf b, versions;
     sr_buf_init(&b);
     sr_buf_init(&versions);
@@ -313,7 +215,7 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
     sr_join_each_online(c, r, list_online, arg);
     sr_buf_printf(&b, "],\"seq\":%llu}", (unsigned long long)r->seq);
     sr_sio_event_end(&b);
-    send_buf(c, &b);
+    sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     sr_buf_free(&versions);
 }
@@ -322,29 +224,29 @@ static void start_join(sr_conn *c, bool create);
 
 static void on_joined(sr_conn *c, int status, const sr_join_result *r)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     if ((status == SR_ERR_UNKNOWN_SESSION || status == SR_ERR_EXISTS) &&
         st->join_tries < DS_JOIN_TRIES) {
         start_join(c, status == SR_ERR_UNKNOWN_SESSION); /* first device, or a race of two */
         return;
     }
     if (status != SR_OK) {
-        refuse(c, status_message(status == SR_ERR_UNAVAILABLE ? status : SR_ERR_UNAVAILABLE));
+        refuse(c, sr_ds_status_message(status == SR_ERR_UNAVAILABLE ? status : SR_ERR_UNAVAILABLE));
         return;
     }
-    st->phase = DS_CONNECTED;
+    st->phase = SR_DS_CONNECTED;
     st->connect_deadline_ms = 0;
     sr_buf b;
     sr_buf_init(&b);
     sr_sio_build_connect(&b, NULL, st->sid);
-    send_buf(c, &b);
+    sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     send_restored(c, r);
 }
 
 static void start_join(sr_conn *c, bool create)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     sr_buf joined, left, info;
     sr_buf_init(&joined);
     sr_buf_init(&left);
@@ -379,20 +281,20 @@ static void start_join(sr_conn *c, bool create)
     sr_buf_free(&joined);
     sr_buf_free(&left);
     sr_buf_free(&info);
-    if (rc != SR_OK) refuse(c, status_message(SR_ERR_UNAVAILABLE));
+    if (rc != SR_OK) refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
 }
 
 static void on_device(const sr_reply *reply, void *arg)
 {
     sr_conn *c = arg;
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     size_t len;
     const char *id = sr_reply_count(reply) == 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
     if (!sr_conn_alive(c)) {
         /* nothing to do: the record's last seen is its connect time */
     } else if (!id || len > SR_DS_ID_LEN) {
         sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
-        refuse(c, status_message(SR_ERR_UNAVAILABLE));
+        refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
     } else {
         memcpy(st->device, id, len);
         st->device[len] = '\0';
@@ -414,8 +316,8 @@ static bool auth_string(const sr_json_doc *auth, const char *name, char *out, si
 
 static void handle_connect(sr_conn *c, const sr_sio_packet *p)
 {
-    ds_state *st = STATE(c);
-    if (st->phase != DS_OPEN) return; /* connected or connecting already */
+    sr_ds_state *st = STATE(c);
+    if (st->phase != SR_DS_OPEN) return; /* connected or connecting already */
     sr_json_doc auth;
     bool has_auth =
         p->data.type == SR_JSON_OBJECT && sr_json_parse(&auth, p->data.p, p->data.n) == 0;
@@ -467,7 +369,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     }
     char new_id[SR_DS_ID_LEN + 1];
     if (sr_ds_uuid(new_id) < 0) {
-        refuse(c, status_message(SR_ERR_UNAVAILABLE));
+        refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
         return;
     }
     snprintf(st->user, sizeof st->user, "%s", user);
@@ -478,7 +380,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         sr_buf_append(&st->info, info, info_len);
     else
         sr_buf_append_str(&st->info, "{}");
-    st->phase = DS_CONNECTING;
+    st->phase = SR_DS_CONNECTING;
     sr_store_device_args a = {
         .user = st->user,
         .requested = requested[0] ? requested : NULL,
@@ -494,314 +396,22 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
 /* The client leaves "/" (the Engine.IO connection stays until it closes it). */
 static void handle_disconnect(sr_conn *c)
 {
-    ds_state *st = STATE(c);
-    if (st->phase != DS_CONNECTED) return;
+    sr_ds_state *st = STATE(c);
+    if (st->phase != SR_DS_CONNECTED) return;
     sr_session_leave(c);
     if (st->registered) sr_store_device_seen(c->core->store, st->user, st->device);
-    st->phase = DS_OPEN;
+    st->phase = SR_DS_OPEN;
     st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)c->core->cfg->auth_timeout * 1000;
     schedule(c);
 }
 
-/* ---------- events ---------- */
-
-static ds_op *op_push(sr_conn *c, enum ds_op_kind kind, long long ack)
-{
-    ds_state *st = STATE(c);
-    if (st->ops_count == DS_MAX_INFLIGHT) return NULL;
-    if (st->ops_count == st->ops_cap) { /* grow, unwrapping the ring */
-        size_t cap = st->ops_cap ? st->ops_cap * 2 : 8;
-        ds_op *ops = sr_xmalloc(cap * sizeof *ops);
-        for (size_t i = 0; i < st->ops_count; i++)
-            ops[i] = st->ops[(st->ops_head + i) % st->ops_cap];
-        free(st->ops);
-        st->ops = ops;
-        st->ops_cap = cap;
-        st->ops_head = 0;
-    }
-    ds_op *op = &st->ops[(st->ops_head + st->ops_count++) % st->ops_cap];
-    memset(op, 0, sizeof *op);
-    op->kind = kind;
-    op->ack = ack;
-    op->base_version = -1;
-    return op;
-}
-
-/* Forgets the newest op again (its publish was refused at once). */
-static void op_drop_last(sr_conn *c)
-{
-    STATE(c)->ops_count--;
-}
-
-static void on_update_done(sr_conn *c, const ds_op *op, const sr_publish_result *r)
-{
-    sr_buf b, args;
-    sr_buf_init(&b);
-    sr_buf_init(&args);
-    if (r->status == SR_OK) {
-        sr_buf_append_str(&args, "{\"success\":true,\"sessionKey\":");
-        sr_buf_append_json_string(&args, op->key, strlen(op->key));
-        sr_buf_printf(&args, ",\"version\":%llu,\"seq\":%llu}", (unsigned long long)r->version,
-                      (unsigned long long)r->seq);
-        if (op->ack >= 0) {
-            sr_sio_build_ack(&b, NULL, op->ack, args.data, args.len);
-        } else { /* a client without acks learns its new version this way */
-            sr_sio_event_begin(&b, NULL, -1, "session-saved");
-            sr_buf_append_str(&b, ",");
-            sr_buf_append(&b, args.data, args.len);
-            sr_sio_event_end(&b);
-        }
-        send_buf(c, &b);
-    } else if (r->status == SR_ERR_CONFLICT) {
-        /* {"sessionKey","state":current,"version":current,"baseVersion":named} */
-        sr_json_doc doc;
-        sr_buf_append_str(&args, "{\"sessionKey\":");
-        sr_buf_append_json_string(&args, op->key, strlen(op->key));
-        sr_buf_append_str(&args, ",\"state\":");
-        if (r->current && r->current_len && sr_json_parse(&doc, r->current, r->current_len) == 0)
-            sr_buf_append(&args, r->current, r->current_len);
-        else
-            sr_buf_append_str(&args, "null");
-        sr_buf_printf(&args, ",\"version\":%llu,\"baseVersion\":%lld",
-                      (unsigned long long)r->current_version, op->base_version);
-        sr_buf_append_str(&args, ",\"message\":\"Version conflict\"}");
-        sr_sio_event_begin(&b, NULL, -1, "session-conflict");
-        sr_buf_append_str(&b, ",");
-        sr_buf_append(&b, args.data, args.len);
-        sr_sio_event_end(&b);
-        send_buf(c, &b);
-        if (op->ack >= 0) {
-            sr_buf ack;
-            sr_buf_init(&ack);
-            sr_buf_append_str(&ack,
-                              "{\"success\":false,\"error\":\"Version conflict\",\"conflict\":");
-            sr_buf_append(&ack, args.data, args.len);
-            sr_buf_append_str(&ack, "}");
-            send_ack(c, op->ack, ack.data, ack.len);
-            sr_buf_free(&ack);
-        }
-    } else {
-        fail(c, op->ack, "session-update", status_message(r->status));
-    }
-    sr_buf_free(&b);
-    sr_buf_free(&args);
-}
-
-static void on_published(sr_conn *c, const sr_publish_result *r)
-{
-    ds_state *st = STATE(c);
-    if (!st->ops_count) return;
-    ds_op op = st->ops[st->ops_head];
-    st->ops_head = (st->ops_head + 1) % st->ops_cap;
-    st->ops_count--;
-    if (op.kind == OP_UPDATE) {
-        on_update_done(c, &op, r);
-    } else if (r->status == SR_OK) {
-        char json[64];
-        int n = snprintf(json, sizeof json, "{\"success\":true,\"seq\":%llu}",
-                         (unsigned long long)r->seq);
-        send_ack(c, op.ack, json, (size_t)n);
-    } else {
-        fail(c, op.ack, op.kind == OP_MESSAGE ? "device-message" : "realtime-event",
-             status_message(r->status));
-    }
-}
-
-static void publish(sr_conn *c, sr_publish_request *req, long long ack, const char *event)
-{
-    int rc = sr_session_publish(c, req, on_published);
-    if (rc != SR_OK) {
-        op_drop_last(c);
-        fail(c, ack, event, status_message(rc));
-    }
-}
-
-static const char *span_or_null(const sr_json_span *v, size_t *len)
-{
-    if (!v) {
-        *len = 4;
-        return "null";
-    }
-    *len = v->n;
-    return v->p;
-}
-
-static bool valid_key(const char *s, int n)
-{
-    if (n <= 0 || n > DS_MAX_KEY) return false;
-    for (int i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) return false;
-    return true;
-}
-
-/* session-update {sessionKey, state[, version]} -> session-updated to the others */
-static void handle_update(sr_conn *c, const sr_json_doc *doc, long long ack)
-{
-    static const char ev[] = "session-update";
-    ds_state *st = STATE(c);
-    const sr_json_span *key = sr_json_get(doc, "sessionKey"), *state = sr_json_get(doc, "state");
-    const sr_json_span *ver = sr_json_get(doc, "version");
-    if (!ver || ver->type == SR_JSON_NULL) ver = sr_json_get(doc, "baseVersion");
-    char k[DS_MAX_KEY + 1];
-    int klen = key ? sr_json_string(key, k, sizeof k) : -1;
-    if (!valid_key(k, klen)) {
-        fail(c, ack, ev, "Invalid sessionKey: expected a string of 1 to 128 characters");
-        return;
-    }
-    if (!state) {
-        fail(c, ack, ev, "Missing state");
-        return;
-    }
-    long long base = -1;
-    if (ver && ver->type != SR_JSON_NULL && (sr_json_int(ver, &base) < 0 || base < 0)) {
-        fail(c, ack, ev, "Invalid version: expected a non-negative integer");
-        return;
-    }
-    ds_op *op = op_push(c, OP_UPDATE, ack);
-    if (!op) {
-        fail(c, ack, ev, "Too many requests in flight");
-        return;
-    }
-    op->base_version = base;
-    snprintf(op->key, sizeof op->key, "%s", k);
-    sr_buf head, mid;
-    sr_buf_init(&head);
-    sr_buf_init(&mid);
-    sr_sio_event_begin(&head, NULL, -1, "session-updated");
-    sr_buf_append_str(&head, ",{\"sessionKey\":");
-    sr_buf_append_json_string(&head, k, (size_t)klen);
-    sr_buf_append_str(&head, ",\"state\":");
-    sr_buf_printf(&mid, ",\"deviceId\":\"%s\",\"timestamp\":%llu,\"version\":", st->device,
-                  (unsigned long long)sr_now_ms());
-    static const char seq[] = ",\"seq\":", tail[] = "}]";
-    const char *parts[] = {head.data, state->p, mid.data, seq, tail};
-    size_t lens[] = {head.len, state->n, mid.len, sizeof seq - 1, sizeof tail - 1};
-    sr_publish_request req = {
-        .to = "*",
-        .seq_after = 4,
-        .version_after = 3,
-        .nparts = 5,
-        .parts = parts,
-        .lens = lens,
-        .state = k,
-        .state_value = state->p,
-        .state_value_len = state->n,
-        .state_check = base >= 0 ? SR_STATE_VERSION : SR_STATE_ANY,
-        .state_version = base >= 0 ? (uint64_t)base : 0,
-    };
-    publish(c, &req, ack, ev);
-    sr_buf_free(&head);
-    sr_buf_free(&mid);
-}
-
-/* realtime-event {type, payload} -> the others, with sourceDeviceId */
-static void handle_realtime(sr_conn *c, const sr_json_doc *doc, long long ack)
-{
-    ds_state *st = STATE(c);
-    if (!op_push(c, OP_REALTIME, ack)) {
-        fail(c, ack, "realtime-event", "Too many requests in flight");
-        return;
-    }
-    size_t tlen, plen;
-    const char *type = span_or_null(sr_json_get(doc, "type"), &tlen);
-    const char *payload = span_or_null(sr_json_get(doc, "payload"), &plen);
-    sr_buf head, mid;
-    sr_buf_init(&head);
-    sr_buf_init(&mid);
-    sr_sio_event_begin(&head, NULL, -1, "realtime-event");
-    sr_buf_append_str(&head, ",{\"type\":");
-    sr_buf_printf(&mid, ",\"sourceDeviceId\":\"%s\",\"timestamp\":%llu,\"seq\":", st->device,
-                  (unsigned long long)sr_now_ms());
-    static const char payload_name[] = ",\"payload\":", tail[] = "}]";
-    const char *parts[] = {head.data, type, payload_name, payload, mid.data, tail};
-    size_t lens[] = {head.len, tlen, sizeof payload_name - 1, plen, mid.len, sizeof tail - 1};
-    sr_publish_request req = {.to = "*", .seq_after = 5, .nparts = 6, .parts = parts, .lens = lens};
-    publish(c, &req, ack, "realtime-event");
-    sr_buf_free(&head);
-    sr_buf_free(&mid);
-}
-
-/* device-message {targetDeviceId, message} -> that device, wherever it is */
-static void handle_message(sr_conn *c, const sr_json_doc *doc, long long ack)
-{
-    static const char ev[] = "device-message";
-    ds_state *st = STATE(c);
-    const sr_json_span *target = sr_json_get(doc, "targetDeviceId");
-    char to[SR_DS_ID_LEN + 2];
-    int n = target ? sr_json_string(target, to, sizeof to) : -1;
-    if (n <= 0) {
-        fail(c, ack, ev, "Invalid targetDeviceId: expected a string");
-        return;
-    }
-    if (n > SR_DS_ID_LEN || !sr_ds_valid_id(to, SR_DS_ID_LEN)) {
-        fail(c, ack, ev, status_message(SR_ERR_OFFLINE));
-        return;
-    }
-    if (!strcmp(to, st->device)) {
-        fail(c, ack, ev, "targetDeviceId is this device");
-        return;
-    }
-    ds_op *op = op_push(c, OP_MESSAGE, ack);
-    if (!op) {
-        fail(c, ack, ev, "Too many requests in flight");
-        return;
-    }
-    snprintf(op->key, sizeof op->key, "%s", to);
-    size_t mlen;
-    const char *message = span_or_null(sr_json_get(doc, "message"), &mlen);
-    sr_buf head, mid;
-    sr_buf_init(&head);
-    sr_buf_init(&mid);
-    sr_sio_event_begin(&head, NULL, -1, "device-message");
-    sr_buf_printf(&head,
-                  ",{\"sourceDeviceId\":\"%s\",\"targetDeviceId\":\"%s\",\"message\":", st->device,
-                  to);
-    sr_buf_printf(&mid, ",\"timestamp\":%llu,\"seq\":", (unsigned long long)sr_now_ms());
-    static const char tail[] = "}]";
-    const char *parts[] = {head.data, message, mid.data, tail};
-    size_t lens[] = {head.len, mlen, mid.len, sizeof tail - 1};
-    sr_publish_request req = {
-        .to = to, .to_online = true, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
-    publish(c, &req, ack, ev);
-    sr_buf_free(&head);
-    sr_buf_free(&mid);
-}
-
-static void handle_event(sr_conn *c, const sr_sio_packet *p)
-{
-    if (STATE(c)->phase != DS_CONNECTED) return; /* as Socket.IO: not connected, ignored */
-    bool update = !strcmp(p->event, "session-update");
-    bool realtime = !strcmp(p->event, "realtime-event");
-    bool message = !strcmp(p->event, "device-message");
-    if (!update && !realtime && !message) {
-        char text[SR_SIO_MAX_EVENT + 32];
-        snprintf(text, sizeof text, "Unknown event: %s", p->event);
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        fail(c, p->ack_id, p->event, text);
-        return;
-    }
-    sr_json_doc doc;
-    if (p->argc < 1 || p->arg.type != SR_JSON_OBJECT ||
-        sr_json_parse(&doc, p->arg.p, p->arg.n) < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        fail(c, p->ack_id, p->event, "Invalid payload: expected an object");
-        return;
-    }
-    if (update)
-        handle_update(c, &doc, p->ack_id);
-    else if (realtime)
-        handle_realtime(c, &doc, p->ack_id);
-    else
-        handle_message(c, &doc, p->ack_id);
-}
-
 static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
 {
-    ds_state *st = STATE(c);
+    sr_ds_state *st = STATE(c);
     if (binary) {
         if (!st->binary_refused) {
             sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-            send_error(c, NULL, "Binary attachments are not supported");
+            sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         }
         return;
     }
@@ -822,7 +432,7 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     if (rc == SR_SIO_ERR_BINARY) {
         st->binary_refused = true;
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        send_error(c, NULL, "Binary attachments are not supported");
+        sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         return;
     }
     if (rc < 0) {
@@ -830,7 +440,7 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
         snprintf(text, sizeof text, "Malformed packet: %s", sr_sio_strerror(rc));
         sr_core_error(c->core,
                       rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
-        send_error(c, NULL, text);
+        sr_ds_send_error(c, NULL, text);
         return;
     }
     if (strcmp(p.nsp, "/") != 0) {
@@ -845,7 +455,7 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
         handle_disconnect(c);
         break;
     case SR_SIO_EVENT:
-        handle_event(c, &p);
+        sr_ds_handle_event(c, &p);
         break;
     default: /* ACK: the server asks for none; CONNECT_ERROR: clients never send it */
         break;
@@ -858,9 +468,9 @@ static void send_gone(sr_conn *c, const char *message)
 {
     sr_buf b;
     sr_buf_init(&b);
-    send_error(c, NULL, message);
+    sr_ds_send_error(c, NULL, message);
     sr_sio_build_disconnect(&b, NULL); /* "io server disconnect": clients do not reconnect */
-    send_buf(c, &b);
+    sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
 }
 
@@ -876,18 +486,16 @@ static void ds_ended(sr_conn *c)
 
 static void ds_close(sr_conn *c)
 {
-    ds_state *st = STATE(c);
-    if (st->registered && st->phase == DS_CONNECTED)
+    sr_ds_state *st = STATE(c);
+    if (st->registered && st->phase == SR_DS_CONNECTED)
         sr_store_device_seen(c->core->store, st->user, st->device);
     sr_buf_free(&st->info);
-    free(st->ops);
-    st->ops = NULL;
-    st->ops_count = st->ops_cap = st->ops_head = 0;
+    sr_ds_ops_free(c);
 }
 
 const sr_dialect sr_dialect_devicesync = {
     .name = SR_DS_KIND,
-    .state_size = sizeof(ds_state),
+    .state_size = sizeof(sr_ds_state),
     .open = ds_open,
     .message = ds_message,
     .close = ds_close,
