@@ -19,11 +19,11 @@ static const struct {
 };
 
 const sr_dialect *const sr_dialects[] = {
-    &sr_dialect_tokensync,
-    &sr_dialect_mirror,
-    &sr_dialect_recording,
-    &sr_dialect_peersync,
-    &sr_dialect_devicesync,
+    &sr_dialect_tokensync,  /* seed 000 */
+    &sr_dialect_mirror,     /* seed 002 */
+    &sr_dialect_recording,  /* seed 004 */
+    &sr_dialect_peersync,   /* seed 003 */
+    &sr_dialect_devicesync, /* seed 001 */
 };
 const size_t sr_dialect_count = sizeof sr_dialects / sizeof sr_dialects[0];
 

@@ -64,7 +64,7 @@ void sr_buf_append(sr_buf *b, const void *data, size_t n)
 {
     if (n == 0) return; /* data may be NULL then (libwebsockets' empty HTTP body) */
     sr_buf_reserve(b, n);
-    if (n) memcpy(b->data + b->len, data, n); /* data may be NULL when n is 0 (lws does that) */
+    memcpy(b->data + b->len, data, n);
     b->len += n;
     b->data[b->len] = '\0';
 }
