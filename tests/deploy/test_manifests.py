@@ -299,6 +299,13 @@ def test_dockerfile():
         assert l not in final or l == froms[-1], "final stage copies from the context: %s" % l
         for src in parts[:-1]:
             assert os.path.exists(os.path.join(REPO, src)), "Dockerfile copies missing %s" % src
+    # the build stage copies everything CMakeLists.txt builds from
+    copied = [src.rstrip("/") for l in lines if l.upper().startswith("COPY ") and "--from=" not in l
+              for src in [p for p in l.split()[1:] if not p.startswith("--")][:-1]]
+    with open(os.path.join(REPO, "CMakeLists.txt")) as f:
+        used = set(re.findall(r"\b((?:node|shared|tests|tools|cmake)/[\w./-]+)", f.read()))
+    missing = [u for u in used if not any(u == c or u.startswith(c + "/") for c in copied)]
+    assert not missing, "CMakeLists.txt needs files the Dockerfile does not copy: %r" % missing
     # the final stage installs runtime libraries, not -dev packages or compilers
     installs = " ".join(l for l in final if "apt-get install" in l)
     assert installs and not re.search(r"-dev\b|build-essential|cmake|gcc", installs), installs
