@@ -7,7 +7,8 @@ PYTHON     ?= /usr/bin/python3
 JOBS       ?= $(shell nproc)
 LWS_PREFIX := $(abspath $(BUILD))/deps/lws
 
-.PHONY: all deps build asan run cluster test unit integration integration-asan format clean
+.PHONY: all deps build asan run cluster test unit integration integration-asan format clean \
+        k8s-tools deploy-check
 
 all: build
 
@@ -41,7 +42,17 @@ integration-asan: asan
 	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
 	    $(PYTHON) -m pytest tests/integration -q
 
-test: unit integration integration-asan
+# Offline checks of Dockerfile, k8s/ and the Helm chart: helm lint, helm template,
+# Kubernetes schema validation (tools/install-k8s-tools.sh installs helm and the
+# validator into $(BUILD)/deps/k8s-tools once).
+k8s-tools:
+	@tools/install-k8s-tools.sh $(BUILD)
+
+deploy-check: build k8s-tools
+	cd tests/deploy && SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay \
+	    SYNCRELAY_K8S_TOOLS=$(abspath $(BUILD))/deps/k8s-tools $(PYTHON) -m pytest -q
+
+test: unit deploy-check integration integration-asan
 
 format:
 	clang-format -i shared/*.[ch] node/*.[ch] tests/unit/*.[ch]

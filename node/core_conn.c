@@ -70,7 +70,9 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
 {
     c->core->metrics.messages_in++;
     c->core->metrics.bytes_in += len;
-    if (!sr_conn_alive(c)) return;
+    /* Also while closing: a client may have written this before it saw our
+     * close frame (a drain's 1012), and it still counts. Replies are dropped. */
+    if (!c->transport) return;
     c->dialect->message(c, data, len, binary);
 }
 

@@ -507,6 +507,7 @@ static bool valid_name(const char *s, size_t cap)
 int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
 {
     if (c->join_state == SR_CONN_JOINING) return SR_ERR_BUSY;
+    if (c->closing) return SR_ERR_UNAVAILABLE; /* a pair crossing our close frame */
     if (!valid_name(req->id, sizeof((join_op *)0)->id) ||
         !valid_name(req->member, sizeof((join_op *)0)->member))
         return SR_ERR_UNKNOWN_SESSION;

@@ -37,10 +37,42 @@ static void set_down(sr_redis *r)
     bool was_up = r->up;
     r->connect_started_ms = 0;
     r->up = false;
+    r->handshake = false;
     r->ac = NULL;
     r->pending = 0;
     if (was_up && r->on_state) r->on_state(r, false, r->privdata);
     schedule_retry(r);
+}
+
+static void send_raw(sr_redis *r, redisCallbackFn *fn, int argc, const char **argv)
+{
+    size_t lens[3];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    redisAsyncCommandArgv(r->ac, fn, r, argc, argv, lens);
+}
+
+/* Redis answered the PING sent after AUTH and SELECT: only now is the
+ * connection up. A stopped or wedged server still completes TCP connects (the
+ * kernel's listen backlog), so "connected" alone would let commands hang
+ * again for a watchdog period after every reconnect, with /ready flapping. */
+static void on_ready(redisAsyncContext *ac, void *reply, void *arg)
+{
+    sr_redis *r = arg;
+    const redisReply *rep = reply;
+    if (!rep || r->ac != ac || r->up) return; /* NULL: the context is going away */
+    if (rep->type == REDIS_REPLY_ERROR) {     /* NOAUTH, LOADING, ...: retry later */
+        sr_log_warn("redis %s: not ready: %s", r->name, rep->str);
+        sr_redis_reset(r);
+        return;
+    }
+    sr_log_info("redis %s: connected", r->name);
+    r->up = true;
+    r->handshake = false;
+    r->connect_started_ms = 0;
+    r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
+    r->progress_ms = mono_us() / 1000;
+    if (r->on_state) r->on_state(r, true, r->privdata);
 }
 
 static void on_connect(const redisAsyncContext *ac, int status)
@@ -51,23 +83,21 @@ static void on_connect(const redisAsyncContext *ac, int status)
         set_down(r); /* hiredis frees the context after this callback */
         return;
     }
-    sr_log_info("redis %s: connected", r->name);
-    r->up = true;
-    r->connect_started_ms = 0;
-    r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
-    r->progress_ms = mono_us() / 1000;
+    /* still connect_started_ms: the watchdog bounds the handshake too */
+    r->handshake = true;
     const sr_redis_target *t = r->target;
     if (t->password) {
         const char *argv[3] = {"AUTH", t->username ? t->username : t->password, t->password};
-        sr_redis_command(r, NULL, NULL, t->username ? 3 : 2, argv, NULL);
+        send_raw(r, NULL, t->username ? 3 : 2, argv);
     }
     if (t->db) {
         char db[8];
         snprintf(db, sizeof db, "%d", t->db);
         const char *argv[2] = {"SELECT", db};
-        sr_redis_command(r, NULL, NULL, 2, argv, NULL);
+        send_raw(r, NULL, 2, argv);
     }
-    if (r->on_state) r->on_state(r, true, r->privdata);
+    const char *ping[1] = {"PING"};
+    send_raw(r, on_ready, 1, ping);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status)
@@ -107,10 +137,14 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
     sr_redis *r = arg;
     uint64_t now = mono_us() / 1000;
     if (!r->up && r->ac && r->connect_started_ms && now - r->connect_started_ms > r->timeout_ms) {
+        sr_log_warn("redis %s: connect timed out after %u ms", r->name, r->timeout_ms);
+        if (r->handshake) { /* connected, PING unanswered: hiredis calls on_disconnect */
+            sr_redis_reset(r);
+            return;
+        }
         /* hiredis 0.14 has no connect timeout: a black-holed address would
          * hold us for the kernel's SYN retries. Never connected, so hiredis
          * calls no disconnect callback: go down by hand. */
-        sr_log_warn("redis %s: connect timed out after %u ms", r->name, r->timeout_ms);
         redisAsyncContext *ac = r->ac;
         r->ac = NULL;
         redisAsyncFree(ac);

@@ -21,6 +21,7 @@ struct sr_redis {
     const char *name; /* for logs: "store" or "bus" */
     redisAsyncContext *ac;
     bool up, closing;
+    bool handshake; /* connected, waiting for PING's answer before counting as up */
     unsigned backoff_ms, timeout_ms;
     unsigned pending;     /* commands sent, not answered */
     uint64_t progress_ms; /* last reply, or when pending became non-zero */

@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How long a socket waits for the client's reply to our close frame. */
+#define SR_CLOSE_REPLY_TIMEOUT_S 2
+/* lws 4.1 keeps its close opcode private (roles/ws/private-lib-roles-ws.h:
+ * LWS_WRITE_CLOSE 4) and sends it itself from lws_close_reason(); we pin
+ * 4.1.6, whose lws_write() frames it like a ping or pong. */
+#define SR_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
 _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_PRE");
 
 static size_t queue_limit(const sr_transport *t)
@@ -21,6 +28,7 @@ static int transport_send(void *handle, sr_frame *f)
 {
     sr_pss *pss = handle;
     sr_transport *t = lws_context_user(lws_get_context(pss->wsi));
+    if (pss->close_sent) return -1;
     if (pss->queued_bytes + f->len > queue_limit(t)) {
         sr_log_warn("closing a slow reader (%zu bytes queued)", pss->queued_bytes);
         pss->close_pending = true;
@@ -141,8 +149,28 @@ static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char 
     return 0;
 }
 
+/* Sends the close frame ourselves instead of through lws_close_reason(): lws
+ * then waits for the reply in a state that drops every data frame, but frames
+ * the client wrote before it saw our close frame must still be relayed
+ * (SPEC 5). The socket stays "established" for lws; the client's close reply
+ * ends it (LWS_CALLBACK_WS_PEER_INITIATED_CLOSE), or the timeout does. */
+static int send_close_frame(struct lws *wsi, sr_pss *pss)
+{
+    unsigned char buf[LWS_PRE + 2 + sizeof pss->close_reason];
+    size_t n = strlen(pss->close_reason);
+    if (n > 123) n = 123; /* a control frame carries at most 125 bytes */
+    buf[LWS_PRE] = (unsigned char)(pss->close_code >> 8);
+    buf[LWS_PRE + 1] = (unsigned char)(pss->close_code & 0xff);
+    memcpy(&buf[LWS_PRE + 2], pss->close_reason, n);
+    if (lws_write(wsi, &buf[LWS_PRE], n + 2, SR_LWS_WRITE_CLOSE) < 0) return -1;
+    pss->close_sent = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_ACK, SR_CLOSE_REPLY_TIMEOUT_S);
+    return 0;
+}
+
 static int on_writeable(struct lws *wsi, sr_pss *pss)
 {
+    if (pss->close_sent) return 0;
     out_item *it = pss->head;
     if (it) {
         pss->head = it->next;
@@ -156,11 +184,7 @@ static int on_writeable(struct lws *wsi, sr_pss *pss)
         if (pss->head || pss->close_pending) lws_callback_on_writable(wsi);
         return 0;
     }
-    if (pss->close_pending) {
-        lws_close_reason(wsi, (enum lws_close_status)pss->close_code,
-                         (unsigned char *)pss->close_reason, strlen(pss->close_reason));
-        return -1;
-    }
+    if (pss->close_pending) return send_close_frame(wsi, pss);
     return 0;
 }
 
@@ -191,6 +215,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return on_receive(t, wsi, pss, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, pss);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* the reply to our close frame: done (lws would answer it again) */
+        return pss && pss->close_sent ? -1 : 0;
     case LWS_CALLBACK_CLOSED:
         if (!pss) return 0;
         if (pss->conn) sr_conn_closed(pss->conn);

@@ -19,6 +19,7 @@ typedef struct sr_pss {
     size_t queued_bytes;
     sr_buf rx; /* a message arriving in pieces */
     bool close_pending;
+    bool close_sent; /* our close frame is out; frames still arrive until the reply */
     int close_code;
     char close_reason[64];
     /* plain HTTP */

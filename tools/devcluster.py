@@ -411,7 +411,9 @@ class Cluster:
         env.update(self.node_env.get(i, {}))
         env.update({"PORT": str(self.node_ports[i]), "REDIS_URL": self.redis_url,
                     "NODE_ID": self.node_id(i)})
-        env.update({k: v for k, v in self.node_env.get(i, {}).items() if k == "NODE_ID"})
+        # node_env may name the node, or point it at Redis another way (a test proxy)
+        env.update({k: v for k, v in self.node_env.get(i, {}).items()
+                    if k in ("NODE_ID", "REDIS_URL")})
         return env
 
     def start_node(self, i, wait=True, registered=False):
