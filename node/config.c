@@ -55,7 +55,7 @@ static const setting settings[] = {
     {"AUTH_RATE_LIMIT", T_INT, OFF(auth_rate_limit), "20", 1, 1000000,
      "register/login attempts per client IP per minute, cluster-wide (device sync)"},
     {"TRUST_PROXY", T_BOOL, OFF(trust_proxy), "0", 0, 1,
-     "1: client IP is the first X-Forwarded-For address"},
+     "1: client IP is the last X-Forwarded-For address (added by the proxy)"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

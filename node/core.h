@@ -106,6 +106,8 @@ typedef struct sr_core {
     uint64_t heartbeat_ok_ms;   /* last answered heartbeat (monotonic), 0: none yet */
     uint64_t heartbeat_sent_ms; /* last heartbeat sent */
     bool was_up;                /* Redis was reachable at the previous tick */
+    bool resync;                /* commands failed: resync the held sessions at the next beat */
+    uint64_t failures_seen;     /* the store's failure count at the last beat */
     bool draining;
     uint64_t started_ms;
     uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
@@ -154,9 +156,9 @@ size_t sr_core_local_sessions(const sr_core *core);
 /* How often this node refreshes a session's TTLs: SESSION_TTL/10, at most 60 s. */
 uint64_t sr_core_touch_interval_ms(const sr_core *core);
 void sr_core_touch_sessions(sr_core *core);
-/* Records every local session in this node's set again (its liveness record
- * had expired, so the cluster released them). */
-void sr_core_register_sessions(sr_core *core);
+/* Makes this node's set of held sessions in Redis match the local records
+ * (after Redis was away, or the cluster took this node for dead). */
+void sr_core_sync_sessions(sr_core *core);
 /* Fails the joins still waiting for a subscription (shutdown). */
 void sr_core_abort_joins(sr_core *core);
 /* Bus hooks. */
@@ -216,6 +218,9 @@ typedef struct sr_join_result {
 typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
 /* Joins c to a session. Backlog (seq > last seen) follows the callback. */
 int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb);
+/* Counts an attempt of c's client against the join rate limit (a dialect's
+ * own kind of guess, such as a host flag on an existing id). */
+void sr_session_join_failed(sr_conn *c);
 /* A field of the session hash, or NULL. */
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len);
 /* Calls fn for each other member that is online (on a node that is alive). */
@@ -278,6 +283,7 @@ struct sr_http_req {
     char ip[64];
     sr_buf body;
     bool answered;
+    bool cors; /* answer with Access-Control-Allow-* (not for the admin API) */
 };
 /* Transport -> core: a complete request. The core always answers it (404
  * included), at once or after a Redis round trip. */

@@ -60,6 +60,8 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
 
 void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d)
 {
+    sr_conn_cancel_timer(c); /* the old dialect's timer would see the new state */
+    c->timer_fn = NULL;
     free(c->state);
     c->dialect = d;
     c->state = d->state_size ? sr_xcalloc(1, d->state_size) : NULL;
@@ -111,13 +113,13 @@ void sr_conn_cancel_timer(sr_conn *c)
 void sr_conn_closed(sr_conn *c)
 {
     sr_core *core = c->core;
+    if (c->dialect->close) c->dialect->close(c);
+    sr_session_leave(c);
+    c->transport = NULL; /* from here sr_conn_set_timer does nothing */
     if (c->timer) {
         event_free(c->timer);
         c->timer = NULL;
     }
-    if (c->dialect->close) c->dialect->close(c);
-    sr_session_leave(c);
-    c->transport = NULL;
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -59,8 +59,11 @@ void sr_http_dispatch(sr_http_req *r)
     sr_core *core = r->core;
     sr_buf out;
     sr_buf_init(&out);
+    /* The admin API is not for web pages of other origins: no CORS there, so
+     * a page an operator visits cannot read or end sessions. */
+    r->cors = strncmp(r->path, "/api/sessions", 13) != 0;
     if (!strcmp(r->method, "OPTIONS")) { /* CORS preflight: the headers say it all */
-        sr_http_respond(r, 204, NULL, "", 0);
+        sr_http_respond(r, r->cors ? 204 : 405, NULL, "", 0);
     } else if (is_get(r) && !strcmp(r->path, "/health")) {
         sr_core_health_json(core, &out);
         sr_http_respond(r, 200, NULL, out.data, out.len);
@@ -325,7 +328,15 @@ bool sr_admin_http(sr_http_req *r)
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         return true;
     }
+    /* ?limit=N: the N most recently active sessions (the script walks no more) */
+    unsigned limit = 1000;
+    const char *arg = strstr(r->query, "limit=");
+    if (arg && (arg == r->query || arg[-1] == '&')) {
+        unsigned long v = strtoul(arg + 6, NULL, 10);
+        limit = v < 1 ? 1 : v > 10000 ? 10000 : (unsigned)v;
+    }
     sr_http_ref(r);
-    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, cb, r) < 0) cb(NULL, r);
+    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r) < 0)
+        cb(NULL, r);
     return true;
 }

@@ -33,7 +33,8 @@ static void on_heartbeat(const sr_reply *reply, void *arg)
     sr_core *core = arg;
     if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 4) return;
     long long nodes = sr_reply_int(sr_reply_at(reply, 2));
-    if (sr_reply_int(sr_reply_at(reply, 3))) sr_core_register_sessions(core);
+    if (sr_reply_int(sr_reply_at(reply, 3)) || core->resync) sr_core_sync_sessions(core);
+    core->resync = false;
     core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
     core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
     if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
@@ -64,6 +65,11 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
     }
     core->was_up = true;
     core->heartbeat_sent_ms = now;
+    /* a failed command may have been a lost add or remove of a held session */
+    sr_store_stats st;
+    sr_store_stats_get(core->store, &st);
+    if (st.failures != core->failures_seen) core->resync = true;
+    core->failures_seen = st.failures;
     sr_store_heartbeat_args a = {core->nconns, (long long)sr_core_local_sessions(core),
                                  (long long)core->started_ms, core->boot_id};
     sr_store_heartbeat(core->store, &a, on_heartbeat, core);

@@ -111,16 +111,30 @@ size_t sr_core_local_sessions(const sr_core *core)
     return core->sessions.count;
 }
 
-static void register_session(const char *key, void *value, void *arg)
+typedef struct held_list {
+    char (*names)[256];
+    const char **ptrs;
+    size_t n;
+} held_list;
+
+static void list_held(const char *key, void *value, void *arg)
 {
     sr_session *s = value;
-    sr_core *core = arg;
-    if (s->registered) sr_store_node_session(core->store, core->boot_id, s->kind, s->id, true);
+    held_list *l = arg;
+    if (!s->registered) return;
+    snprintf(l->names[l->n], sizeof l->names[l->n], "%s:%s", s->kind, s->id);
+    l->ptrs[l->n] = l->names[l->n];
+    l->n++;
 }
 
-void sr_core_register_sessions(sr_core *core)
+void sr_core_sync_sessions(sr_core *core)
 {
-    sr_map_each(&core->sessions, register_session, core);
+    size_t cap = core->sessions.count ? core->sessions.count : 1;
+    held_list l = {sr_xmalloc(cap * sizeof *l.names), sr_xmalloc(cap * sizeof *l.ptrs), 0};
+    sr_map_each(&core->sessions, list_held, &l);
+    sr_store_node_sessions_sync(core->store, core->boot_id, l.ptrs, l.n);
+    free(l.names);
+    free(l.ptrs);
 }
 
 /* ---------- delivery ---------- */
@@ -540,6 +554,11 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
         subscribe_then_join(op);
     }
     return SR_OK;
+}
+
+void sr_session_join_failed(sr_conn *c)
+{
+    sr_store_join_failed(c->core->store, c->ip);
 }
 
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len)

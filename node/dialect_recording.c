@@ -113,7 +113,10 @@ static void on_joined(sr_conn *c, int status, const sr_join_result *r)
 {
     recording_state *st = STATE(c);
     if (status == SR_ERR_EXISTS) {
-        if (st->host_join_existing) { /* the host's id is taken: join it */
+        if (st->host_join_existing) {
+            /* the host's id is taken: join it, but as a guess counts (a host
+             * flag must not be a way around the join rate limit) */
+            sr_session_join_failed(c);
             start_join(c, false);
         } else { /* a collision of server-made ids: draw again */
             sr_random_code(st->session, RECORDING_ID_LEN, SR_ALPHABET_UPPER_ALNUM);
@@ -154,7 +157,7 @@ static void start_join(sr_conn *c, bool create)
         .id = st->session,
         .member = st->device,
         .create = create,
-        .count_failure = !st->host,
+        .count_failure = !create,
         .has_last_seq = st->has_last_seq,
         .last_seq = st->last_seq > 0 ? (uint64_t)st->last_seq : 0,
         .max_members = RECORDING_MAX_DEVICES,
@@ -187,7 +190,7 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     const sr_json_span *id = sr_json_get(doc, "sessionId"), *host = sr_json_get(doc, "isHost");
     const sr_json_span *name = sr_json_get(doc, "deviceName"), *dev = sr_json_get(doc, "deviceId");
     const sr_json_span *last = sr_json_get(doc, "lastSeq");
-    char session[65], device[16], dname[128];
+    char session[65], device[16], dname[1024];
     long long last_seq = 0;
     int n;
 
@@ -234,8 +237,15 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     st->host_join_existing = is_host && has_id;
     st->has_last_seq = last && last->type != SR_JSON_NULL;
     st->last_seq = last_seq;
-    snprintf(st->name, sizeof st->name, "%s",
-             name && name->type != SR_JSON_NULL ? dname : "Unknown device");
+    const char *device_name = name && name->type != SR_JSON_NULL ? dname : "Unknown device";
+    size_t n_len = strlen(device_name);
+    if (n_len >= sizeof st->name) { /* keep whole UTF-8 characters */
+        n_len = sizeof st->name - 1;
+        while (n_len && ((unsigned char)device_name[n_len] & 0xC0) == 0x80)
+            n_len--;
+    }
+    memcpy(st->name, device_name, n_len);
+    st->name[n_len] = '\0';
     if (has_dev) {
         snprintf(st->device, sizeof st->device, "%s", device);
     } else {
@@ -252,18 +262,14 @@ unavailable:
     send_status_error(c, SR_ERR_UNAVAILABLE);
 }
 
-static void on_started(sr_conn *c, const sr_publish_result *r)
+/* One callback for start and stop (replies come back in order, but a socket
+ * may have several commands under way): a failed check tells which by the
+ * state it found. */
+static void on_recorded(sr_conn *c, const sr_publish_result *r)
 {
+    bool recording = r->current && r->current_len == 4 && !memcmp(r->current, "true", 4);
     if (r->status == SR_ERR_CONFLICT)
-        send_error(c, "Already recording");
-    else if (r->status != SR_OK)
-        send_status_error(c, r->status);
-}
-
-static void on_stopped(sr_conn *c, const sr_publish_result *r)
-{
-    if (r->status == SR_ERR_CONFLICT)
-        send_error(c, "Not recording");
+        send_error(c, recording ? "Already recording" : "Not recording");
     else if (r->status != SR_OK)
         send_status_error(c, r->status);
 }
@@ -315,9 +321,8 @@ static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
         .state_operand = "true",
         .state_operand_len = 4,
     };
-    sr_publish_cb *cb = start ? on_started : on_stopped;
-    int rc = sr_session_publish(c, &req, cb);
-    if (rc != SR_OK) cb(c, &(sr_publish_result){.status = rc});
+    int rc = sr_session_publish(c, &req, on_recorded);
+    if (rc != SR_OK) on_recorded(c, &(sr_publish_result){.status = rc});
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }

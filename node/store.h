@@ -114,11 +114,17 @@ int sr_store_state(sr_store *s, const char *kind, const char *id, const char *na
 void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
                            bool add);
 
+/* Makes the node's set equal to sessions ("kind:id", n of them), fixing the
+ * counts: after Redis was away (updates lost) or others released the set. */
+void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *const *sessions,
+                                 size_t n);
+
 /* Sessions for the admin API. With id, the session of that id of each of
- * kinds (n of them); without, every session of the index. Reply: an array of
- * {kind, id, HGETALL...} with holders on dead nodes shown as ''. */
+ * kinds (n of them); without, the limit most recently active sessions of the
+ * index. Reply: an array of {kind, id, HGETALL...} with holders on dead nodes
+ * shown as ''. */
 int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
-                      sr_store_cb *cb, void *privdata);
+                      unsigned limit, sr_store_cb *cb, void *privdata);
 /* Ends a session: publishes envelope (its members' nodes close them) and
  * removes its keys. Reply: 1 deleted, 0 unknown. */
 int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,

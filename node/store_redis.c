@@ -14,7 +14,8 @@
 
 extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
     sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[],
-    sr_lua_node_session[], sr_lua_sessions_read[], sr_lua_session_delete[];
+    sr_lua_node_session[], sr_lua_sessions_read[], sr_lua_session_delete[],
+    sr_lua_node_sessions_sync[];
 
 enum script {
     S_JOIN,
@@ -27,13 +28,15 @@ enum script {
     S_NODE_SESSION,
     S_SESSIONS_READ,
     S_DELETE,
+    S_SESSIONS_SYNC,
     S_COUNT
 };
-static const char *const script_source[S_COUNT] = {
-    sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave, sr_lua_session_history,
-    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,     sr_lua_node_session,
-    sr_lua_sessions_read, sr_lua_session_delete,
+static const char *const script_source[] = {
+    sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave,      sr_lua_session_history,
+    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,          sr_lua_node_session,
+    sr_lua_sessions_read, sr_lua_session_delete,  sr_lua_node_sessions_sync,
 };
+_Static_assert(sizeof script_source / sizeof script_source[0] == S_COUNT, "a script per name");
 
 struct sr_store {
     sr_redis redis;
@@ -427,16 +430,18 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
 }
 
 int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
-                      sr_store_cb *cb, void *privdata)
+                      unsigned limit, sr_store_cb *cb, void *privdata)
 {
     const char *p = s->cfg->key_prefix;
-    char index[200], session_prefix[200], node_prefix[200];
+    char index[200], session_prefix[200], node_prefix[200], max[16];
     const char *argv[16];
+    snprintf(max, sizeof max, "%u", limit);
     snprintf(index, sizeof index, "%ssessions", p);
     snprintf(session_prefix, sizeof session_prefix, "%ssession:", p);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
     const char *fixed[] = {
-        "EVALSHA", s->sha[S_SESSIONS_READ], "1", index, session_prefix, node_prefix, id ? id : ""};
+        "EVALSHA", s->sha[S_SESSIONS_READ], "1", index, session_prefix, node_prefix, id ? id : "",
+        max};
     int argc = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[argc++] = fixed[i];
@@ -505,4 +510,22 @@ int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
         all_lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
     }
     return sr_redis_command(&s->redis, cb, privdata, argc + 3, all, all_lens);
+}
+
+void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *const *sessions,
+                                 size_t n)
+{
+    char set[400], online[200], ttl[16];
+    snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
+             boot_id);
+    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
+    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
+    const char **argv = sr_xmalloc((n + 6) * sizeof *argv);
+    const char *fixed[] = {"EVALSHA", s->sha[S_SESSIONS_SYNC], "2", set, online, ttl};
+    for (size_t i = 0; i < 6; i++)
+        argv[i] = fixed[i];
+    for (size_t i = 0; i < n; i++)
+        argv[6 + i] = sessions[i];
+    sr_redis_command(&s->redis, NULL, NULL, (int)(n + 6), argv, NULL);
+    free(argv);
 }

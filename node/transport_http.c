@@ -65,8 +65,17 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
         0)
         r->authorization[0] = '\0';
     sr_transport_client_ip(t, wsi, r->ip, sizeof r->ip);
-    if (!strcmp(r->method, "POST") || !strcmp(r->method, "PUT") || !strcmp(r->method, "PATCH"))
-        return 0; /* the body follows: dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+    pss->http_head = !strcmp(r->method, "HEAD");
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        sr_http_respond_json(r, 411, "{\"error\":\"Content-Length required\"}");
+        return 0;
+    }
+    char length[24];
+    if (lws_hdr_copy(wsi, length, sizeof length, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        strtoull(length, NULL, 10) > 0) {
+        pss->http_awaiting_body = true; /* dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        return 0;
+    }
     sr_http_dispatch(r);
     return 0;
 }
@@ -86,7 +95,8 @@ int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
 int sr_http_body_done(struct lws *wsi, sr_pss *pss)
 {
     if (!pss->req) return -1;
-    if (!pss->req->answered) sr_http_dispatch(pss->req);
+    if (pss->http_awaiting_body && !pss->req->answered) sr_http_dispatch(pss->req);
+    pss->http_awaiting_body = false;
     return 0;
 }
 
@@ -105,7 +115,8 @@ static int write_headers(struct lws *wsi, sr_pss *pss)
     if (lws_add_http_common_headers(wsi, pss->http_status, pss->http_type,
                                     (lws_filepos_t)pss->http_body.len, &p, end))
         return -1;
-    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++)
+    size_t nextra = pss->req && !pss->req->cors ? 1 : sizeof extra / sizeof extra[0];
+    for (size_t i = 0; i < nextra; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[i].name,
                                         (const unsigned char *)extra[i].value,
                                         (int)strlen(extra[i].value), &p, end))
@@ -120,6 +131,7 @@ int sr_http_writeable(struct lws *wsi, sr_pss *pss)
     if (!pss->http_ready) return 0;
     if (!pss->http_headers_sent) {
         if (write_headers(wsi, pss) < 0) return -1;
+        if (pss->http_head) sr_buf_reset(&pss->http_body); /* HEAD: the headers only */
         if (pss->http_body.len) {
             lws_callback_on_writable(wsi);
             return 0;

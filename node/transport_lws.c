@@ -78,9 +78,10 @@ void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t 
 {
     out[0] = '\0';
     if (t->cfg->trust_proxy && lws_hdr_copy(wsi, out, (int)cap, WSI_TOKEN_X_FORWARDED_FOR) > 0) {
-        char *comma = strchr(out, ',');
-        if (comma) *comma = '\0';
-        char *s = out;
+        /* the last address is the one our proxy added; the ones before it
+         * come from the client and may be forged */
+        char *comma = strrchr(out, ',');
+        char *s = comma ? comma + 1 : out;
         while (*s == ' ')
             s++;
         memmove(out, s, strlen(s) + 1);

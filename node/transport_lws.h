@@ -29,6 +29,8 @@ typedef struct sr_pss {
     unsigned http_status;
     char http_type[64];
     bool http_ready, http_headers_sent;
+    bool http_head;          /* HEAD: headers only */
+    bool http_awaiting_body; /* a Content-Length > 0: dispatched when the body is in */
 } sr_pss;
 
 struct sr_transport {
@@ -39,8 +41,9 @@ struct sr_transport {
 };
 
 /* sr_transport_ops.http_respond: keeps the answer until the socket is writeable. */
-/* The client's address: the socket peer, or with TRUST_PROXY the first
- * X-Forwarded-For address (WebSocket upgrades and HTTP requests alike). */
+/* The client's address: the socket peer, or with TRUST_PROXY the last
+ * X-Forwarded-For address, the one the trusted proxy appended (WebSocket
+ * upgrades and HTTP requests alike). */
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
 void sr_http_answer(void *pss, unsigned status, const char *type, const char *body, size_t len);
 

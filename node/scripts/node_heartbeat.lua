@@ -22,7 +22,10 @@
 -- fresh = 1 when this node's record had expired (first beat, or Redis lost
 -- it): the node then registers its sessions again.
 local now, node_ttl_ms = tonumber(ARGV[2]), tonumber(ARGV[3]) * 1000
-local fresh = redis.call('EXISTS', KEYS[1]) == 0 and 1 or 0
+-- fresh: this process is new to the cluster, or others took it for dead
+-- (its record expired, or its entry was pruned and its set released)
+local fresh = (redis.call('EXISTS', KEYS[1]) == 0 or
+    not redis.call('ZSCORE', KEYS[2], ARGV[1] .. '/' .. ARGV[10])) and 1 or 0
 redis.call('HSET', KEYS[1], 'connections', ARGV[5], 'sessions', ARGV[6],
     'started', ARGV[7], 'seen', ARGV[2], 'boot', ARGV[10])
 redis.call('EXPIRE', KEYS[1], ARGV[3])

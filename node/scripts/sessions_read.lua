@@ -5,8 +5,9 @@
 -- KEYS[1]  sessions zset    <prefix>sessions (kind:id -> last activity ms)
 -- ARGV[1]  session key prefix  <prefix>session:
 -- ARGV[2]  node key prefix     <prefix>node:
--- ARGV[3]  id, or "" for every session of the index
--- ARGV[4..] kinds to look the id up in (when ARGV[3] is given)
+-- ARGV[3]  id, or "" for the sessions of the index, most recently active first
+-- ARGV[4]  at most this many sessions (the listing's page; bounds the script)
+-- ARGV[5..] kinds to look the id up in (when ARGV[3] is given)
 --
 -- Returns an array of {kind, id, HGETALL...}; a holder on a node that is no
 -- longer alive (see session_join) reads as '' (offline).
@@ -32,13 +33,13 @@ end
 
 local result = {}
 if ARGV[3] ~= '' then
-    for i = 4, #ARGV do
+    for i = 5, #ARGV do
         local entry = read(ARGV[i], ARGV[3])
         if entry then result[#result + 1] = entry end
     end
     return result
 end
-for _, name in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+for _, name in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)) do
     local kind, id = string.match(name, '^([^:]+):(.*)$')
     local entry = kind and read(kind, id)
     if entry then result[#result + 1] = entry end

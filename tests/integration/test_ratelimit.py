@@ -76,13 +76,15 @@ async def test_successful_joins_are_not_counted(cluster):
 
 
 async def test_forwarded_for_with_trust_proxy(cluster):
-    """node3 (TRUST_PROXY=1) keys the limit on the first X-Forwarded-For address."""
+    """node3 (TRUST_PROXY=1) keys the limit on the last X-Forwarded-For address
+    (the one the trusted proxy appended): addresses a client puts before it are
+    forged at will and must not give it fresh buckets."""
     web = await pair_web(cluster.url(0))
-    spoiled = {"X-Forwarded-For": "10.1.1.1, 127.0.0.1"}
     for i in range(LIMIT + 1):
+        spoiled = {"X-Forwarded-For": "192.0.2.%d, 10.1.1.1" % i}
         msg = await attempt(cluster.url(2), bad_token(i), headers=spoiled)
         assert msg["type"] == "error", msg
-    msg = await attempt(cluster.url(2), web.token, headers=spoiled)
+    msg = await attempt(cluster.url(2), web.token, headers={"X-Forwarded-For": "192.0.2.99, 10.1.1.1"})
     assert msg == {"type": "error", "error": "Too many pairing attempts"}, msg
     r = redis_client(cluster)
     assert r.exists(PREFIX + "ratelimit:join:10.1.1.1")

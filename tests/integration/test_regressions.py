@@ -112,6 +112,9 @@ async def test_second_pair_while_joining_does_not_corrupt_the_connection(cluster
     clear_ratelimit(cluster)
     web = await pair_web(cluster.url(0))
     f = await Client.connect(cluster.url(1), "figma")
+    # Hold Redis for a moment so the first join is surely in flight when the
+    # second pair arrives (without it the test depended on timing).
+    redis_client(cluster).execute_command("CLIENT", "PAUSE", int(300 * SCALE), "ALL")
     await f.send({"type": "pair", "clientType": "figma", "sessionToken": web.token})
     await f.send({"type": "pair", "clientType": "web"})
     msgs = [await f.recv(), await f.recv()]
@@ -151,3 +154,136 @@ async def test_restarted_node_does_not_resurrect_its_old_connections(cluster):
     back, _ = await join(cluster.url(0), web.token, "web", peer_online=False)
     await back.close()
     await figma.close()
+
+
+# ---- found in the review of the room dialects ------------------------------------------
+
+async def test_recording_host_flag_counts_against_the_join_limit(cluster):
+    """A host join of an existing id used to bypass the join rate limit (create
+    or join, neither counted as a failure), so a client could find live sessions
+    by guessing ids with isHost: true. Each such join now counts as a guess."""
+    from test_recording import host_and_guest, rconnect, surl
+    r = redis_client(cluster)
+    r.delete(PREFIX + "ratelimit:join:127.0.0.1")
+    host, guest = await host_and_guest(surl(cluster, 0), surl(cluster, 1))
+    await guest.close()
+    intruder = await rconnect(surl(cluster, 1), "intruder")
+    await intruder.send({"type": "join", "sessionId": host.sid, "isHost": True})
+    msg = await intruder.expect("session_joined")   # allowed once: the seed's hosts rejoin so
+    assert int(r.get(PREFIX + "ratelimit:join:127.0.0.1") or 0) == 1
+    await intruder.close()
+    r.set(PREFIX + "ratelimit:join:127.0.0.1", 1000, ex=60)
+    again = await rconnect(surl(cluster, 1), "intruder2")
+    await again.send({"type": "join", "sessionId": host.sid, "isHost": True})
+    await again.expect_error("Too many attempts")
+    r.delete(PREFIX + "ratelimit:join:127.0.0.1")
+    await again.close()
+    await host.close()
+
+
+async def test_recording_pipelined_start_start_stop_get_the_right_errors(cluster):
+    """start, start, stop sent back to back: the second start used to be answered
+    'Not recording' (the callback of the last command sent answered the first)."""
+    from test_recording import host_and_guest, surl
+    host, guest = await host_and_guest(surl(cluster, 0), surl(cluster, 1))
+    for t in ("start_recording", "start_recording", "stop_recording", "stop_recording"):
+        await host.send({"type": t, "timestamp": 1})
+    got = [await host.recv() for _ in range(4)]
+    # errors come straight back, commands through pub/sub: compare each stream
+    errors = [m["message"] for m in got if m.get("type") == "error"]
+    commands = [m["type"] for m in got if m.get("type") != "error"]
+    assert errors == ["Already recording", "Not recording"], got
+    assert commands == ["start_recording", "stop_recording"], got
+    await host.close()
+    await guest.close()
+
+
+async def test_recording_long_device_name_is_shortened_not_refused(cluster):
+    """A deviceName of 128 bytes or more was refused ('expected a string'); the
+    seed takes any name. It is cut to 127 bytes on a character boundary."""
+    from test_recording import rconnect, surl
+    dev = await rconnect(surl(cluster, 0), "long")
+    await dev.send({"type": "join", "isHost": True, "deviceName": "\u00e9" * 70})
+    msg = await dev.expect("session_joined")
+    name = msg["devices"][0]["deviceName"]
+    assert name == "\u00e9" * 63 and len(name.encode()) == 126, msg
+    await dev.close()
+
+
+# ---- found in the review of the core's HTTP and cluster counts ---------------------------
+
+def raw_http(port, data, timeout=3.0):
+    """Sends raw bytes, returns everything the node answers before closing or
+    going quiet for a moment."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+            s.settimeout(0.5)
+    except OSError:
+        pass
+    s.close()
+    return out
+
+
+def test_post_without_content_length_is_answered(cluster):
+    """A POST with no Content-Length (what curl -X POST sends) waited for a body
+    completion that never came: no answer, the socket dropped after 5 s."""
+    port = cluster.node_ports[0]
+    out = raw_http(port, b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 405"), out[:200]
+    out = raw_http(port, b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 404"), out[:200]
+
+
+def test_head_answers_headers_only(cluster):
+    """HEAD answered with a body, which a keep-alive client read as the start of
+    the next response."""
+    port = cluster.node_ports[0]
+    out = raw_http(port, b"HEAD /ready HTTP/1.1\r\nHost: x\r\n\r\nGET /ready HTTP/1.1\r\nHost: x\r\n\r\n")
+    first, _, rest = out.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200"), out[:300]
+    assert rest.startswith(b"HTTP/1.1 200"), out[:300]
+
+
+def test_admin_api_allows_no_other_origin(cluster):
+    """Every answer carried Access-Control-Allow-Origin: *, so any web page an
+    operator visited could list and end sessions through the admin API."""
+    port = cluster.node_ports[0]
+    out = raw_http(port, b"GET /api/sessions HTTP/1.1\r\nHost: x\r\nOrigin: http://evil\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200") and b"access-control-allow-origin" not in out.lower(), \
+        out[:400]
+    out = raw_http(port, b"OPTIONS /api/sessions/X HTTP/1.1\r\nHost: x\r\nOrigin: http://evil\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 405"), out[:200]
+    out = raw_http(port, b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert b"access-control-allow-origin: *" in out.lower(), out[:400]
+
+
+async def test_active_sessions_recover_after_redis_was_away(cluster):
+    """A member leaving while Redis was unreachable lost the node's 'release'
+    of the session, and sessions:online kept counting it for the node's life."""
+    r = redis_client(cluster)
+    web, figma = await paired(cluster.url(0), cluster.url(0))
+    key = "%s:%s" % ("tokensync", web.token[len("dts://"):])
+    deadline = asyncio.get_event_loop().time() + 10 * SCALE
+    while r.hget(PREFIX + "sessions:online", key) is None:
+        assert asyncio.get_event_loop().time() < deadline, "never counted"
+        await asyncio.sleep(0.1)
+    cluster.redis.send(signal.SIGSTOP)
+    try:
+        await web.close()
+        await figma.close()
+        await asyncio.sleep(1.0)
+    finally:
+        cluster.redis.send(signal.SIGCONT)
+    deadline = asyncio.get_event_loop().time() + 20 * SCALE
+    while r.hget(PREFIX + "sessions:online", key) is not None:
+        assert asyncio.get_event_loop().time() < deadline, \
+            "still counted: %r" % r.hgetall(PREFIX + "sessions:online")
+        await asyncio.sleep(0.2)
