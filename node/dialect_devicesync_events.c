@@ -313,12 +313,13 @@ static void handle_message(sr_conn *c, const sr_json_doc *doc, long long ack)
     sr_ds_state *st = STATE(c);
     const sr_json_span *target = sr_json_get(doc, "targetDeviceId");
     char to[SR_DS_ID_LEN + 2];
-    int n = target ? sr_json_string(target, to, sizeof to) : -1;
-    if (n <= 0) {
+    if (!target || target->type != SR_JSON_STRING) {
         sr_ds_fail(c, ack, ev, "Invalid targetDeviceId: expected a string");
         return;
     }
-    if (n > SR_DS_ID_LEN || !sr_ds_valid_id(to, SR_DS_ID_LEN)) {
+    /* any string that cannot be a device id (too long too) names no device */
+    int n = sr_json_string(target, to, sizeof to);
+    if (n <= 0 || n > SR_DS_ID_LEN || !sr_ds_valid_id(to, SR_DS_ID_LEN)) {
         sr_ds_fail(c, ack, ev, sr_ds_status_message(SR_ERR_OFFLINE));
         return;
     }

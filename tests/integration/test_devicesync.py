@@ -396,6 +396,14 @@ def test_device_message_to_unknown_or_offline_device(cluster, devices):
     ack = a.call("device-message", {"message": "x"})
     assert ack["success"] is False and "targetDeviceId" in ack["error"]
     a.expect("error")
+    # a string too long to be an id is an unknown device, not a non-string
+    for target in ("x" * 38, a.device_id + "0", "y" * 5000, ""):
+        ack = a.call("device-message", {"targetDeviceId": target, "message": "x"})
+        assert ack == {"success": False, "error": "Target device not found or offline"}, target
+        assert a.expect("error")["message"] == "Target device not found or offline"
+    ack = a.call("device-message", {"targetDeviceId": 12, "message": "x"})
+    assert ack == {"success": False, "error": "Invalid targetDeviceId: expected a string"}
+    a.expect("error")
     gone = b.device_id
     b.close()
     a.expect("device-disconnected", deviceId=gone)
