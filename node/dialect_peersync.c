@@ -314,16 +314,29 @@ static void handle_register(sr_conn *c, const sr_json_doc *d)
         send_invalid(c, "Invalid status: expected online, away or busy");
         return;
     }
-    if (!has_name) { /* the token's displayName, else the userId (both fit) */
+    if (!has_name) { /* the token's displayName (up to 255 bytes), else the userId */
         const char *from = st->who.has_display_name ? st->who.display_name : st->who.user;
-        memcpy(name, from, strlen(from) + 1);
+        size_t len = strlen(from);
+        if (len > NAME_MAX_BYTES) { /* the first 128 bytes, ending on a UTF-8 boundary */
+            len = NAME_MAX_BYTES;
+            while (len > 0 && ((unsigned char)from[len] & 0xC0) == 0x80)
+                len--;
+        }
+        memcpy(name, from, len);
+        name[len] = '\0';
     }
     sr_buf p;
     sr_buf_init(&p);
     sr_buf_append_str(&p, "{\"displayName\":");
     append_string(&p, name);
     sr_buf_printf(&p, ",\"role\":\"%s\",\"ide\":\"%s\"}", role, ide);
-    snprintf(st->profile, sizeof st->profile, "%.*s", (int)p.len, p.data);
+    if (p.len >= sizeof st->profile) { /* cannot happen with 128 bytes; never store a cut one */
+        sr_buf_free(&p);
+        send_invalid(c, "Invalid displayName: the profile is too long");
+        return;
+    }
+    memcpy(st->profile, p.data, p.len);
+    st->profile[p.len] = '\0';
     sr_buf_free(&p);
     snprintf(st->status, sizeof st->status, "%s", status);
     sr_store_peer peer = {st->who.user, c->owner, st->profile, role, ide, status};

@@ -151,6 +151,23 @@ async def test_register_and_discover_across_nodes_with_filters(cluster):
     await close_all(b)
 
 
+async def test_long_token_display_name_is_capped(cluster):
+    """Without displayName in PEER_REGISTER the token's (up to 255 bytes) stands in,
+    cut to 128 bytes on a UTF-8 boundary, so the stored profile stays whole JSON for
+    every peer that lists it (escaped control characters grow six-fold)."""
+    a = await peer(url(cluster, 0), key(cluster), name="a", display_name="\x01" * 200)
+    reg = await a.register(ide="vim")
+    assert reg["data"]["profile"] == {"displayName": "\x01" * 128, "role": "guest", "ide": "vim"}
+    c = await peer(url(cluster, 0), key(cluster), name="c", display_name="a" + "\u00e9" * 120)
+    reg = await c.register()
+    assert reg["data"]["profile"]["displayName"] == "a" + "\u00e9" * 63  # 127 bytes
+    b = await peer(url(cluster, 1), key(cluster), name="b", register=True)
+    seen = await b.discover()  # a broken profile would make this frame unparsable
+    assert seen[a.user]["profile"]["displayName"] == "\x01" * 128
+    assert seen[c.user]["profile"]["displayName"] == "a" + "\u00e9" * 63
+    await close_all(a, b, c)
+
+
 async def test_register_first_err_2006(cluster):
     a, b = await two(cluster, a_reg=True, b_reg=False)
     await b.emit("DISCOVER_PEERS", {})
