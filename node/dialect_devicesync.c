@@ -351,7 +351,9 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         connect_error(c, NULL, "Invalid deviceInfo: expected a JSON object", NULL);
         return;
     }
-    /* a known device asks for its id back in auth.deviceId or the query */
+    /* a known device asks for its id back in auth.deviceId or the query; one
+     * that asks for none gets an offline record with its deviceInfo back
+     * (device_register.lua) */
     char requested[64] = "";
     bool bad_id = false;
     if (!auth_string(has_auth ? &auth : NULL, "deviceId", requested, sizeof requested, &bad_id)) {
@@ -388,6 +390,8 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         .info = st->info.data,
         .info_len = st->info.len,
         .max_devices = SR_DS_MAX_DEVICES,
+        .kind = SR_DS_KIND,
+        .claim_ms = (unsigned)c->core->cfg->auth_timeout * 1000u,
     };
     sr_conn_ref(c);
     if (sr_store_device_register(c->core->store, &a, on_device, c) < 0) on_device(NULL, c);

@@ -70,16 +70,21 @@ int sr_store_auth_attempt(sr_store *s, const char *ip, sr_store_cb *cb, void *pr
 int sr_store_device_register(sr_store *s, const sr_store_device_args *a, sr_store_cb *cb,
                              void *privdata)
 {
-    char key[256], now[24], max[16];
+    char key[256], session[320], now[24], max[16], node_prefix[200], claim[24];
     devices_key(s, key, sizeof key, a->user);
+    snprintf(session, sizeof session, "%ssession:%s:{%s}", prefix(s), a->kind, a->user);
     now_ms(now, sizeof now);
     snprintf(max, sizeof max, "%u", a->max_devices);
-    const char *args[] = {key, a->requested ? a->requested : "", a->new_id, a->info, now, max};
-    size_t lens[6];
-    for (int i = 0; i < 6; i++)
+    snprintf(node_prefix, sizeof node_prefix, "%snode:", prefix(s));
+    snprintf(claim, sizeof claim, "%u", a->claim_ms);
+    const char *args[] = {key,       session,     a->requested ? a->requested : "",
+                          a->new_id, a->info,     now,
+                          max,       node_prefix, claim};
+    size_t lens[9];
+    for (int i = 0; i < 9; i++)
         lens[i] = strlen(args[i]);
-    lens[3] = a->info_len;
-    return sr_store_eval(s, &device_register, 1, 6, args, lens, cb, privdata);
+    lens[4] = a->info_len;
+    return sr_store_eval(s, &device_register, 2, 9, args, lens, cb, privdata);
 }
 
 void sr_store_device_seen(sr_store *s, const char *user, const char *device)

@@ -25,10 +25,13 @@ int sr_store_auth_attempt(sr_store *s, const char *ip, sr_store_cb *cb, void *pr
 typedef struct sr_store_device_args {
     const char *user;
     const char *requested; /* the id the device asks for, or NULL */
-    const char *new_id;    /* used when requested is not one of the user's devices */
+    const char *new_id;    /* used when requested is not one of the user's devices and,
+                              with none requested, no offline one has this info */
     const char *info;      /* deviceInfo JSON */
     size_t info_len;
     unsigned max_devices;
+    const char *kind;  /* the session kind: an offline device's record is reused */
+    unsigned claim_ms; /* how long a handed-out id is not reused before it is online */
 } sr_store_device_args;
 /* Reply: {device id, 1 new / 0 known}. */
 int sr_store_device_register(sr_store *s, const sr_store_device_args *a, sr_store_cb *cb,

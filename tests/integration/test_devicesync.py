@@ -221,6 +221,75 @@ def test_device_id_is_stable_on_reconnect(cluster, devices):
     assert d.device_id not in (old, a.device_id)
 
 
+def wait_seen_leaving(cluster, uid, device):
+    """Until device_seen recorded the device's leaving (last seen after its claim)."""
+    r, key = redis_client(cluster), PREFIX + "devices:{%s}" % uid
+    deadline = time.monotonic() + 5 * SCALE
+    while int(r.hget(key, "l:" + device) or 0) <= int(r.hget(key, "c:" + device) or 0):
+        assert time.monotonic() < deadline, "%s not seen leaving" % device
+        time.sleep(0.05)
+
+
+def test_device_without_id_gets_its_offline_record_back(cluster, devices):
+    """The seed's client never sends auth.deviceId: a device that names no id gets
+    the most recently seen offline record of its user with the same deviceInfo (so
+    reconnects do not pile up records); an online or just handed-out one never."""
+    uid, token = new_user()
+    info = {"name": "Chrome", "type": "desktop"}
+    n0, n1 = cluster.http_url(0, "/"), cluster.http_url(1, "/")
+    a = devices(n0, token, name="a", info=info).connect()
+    b = devices(n1, token, name="b", info=info).connect()  # a is online: b is another
+    assert b.device_id != a.device_id
+    a.expect("device-connected", deviceId=b.device_id)
+    b.close()
+    a.expect("device-disconnected", deviceId=b.device_id)
+    wait_seen_leaving(cluster, uid, b.device_id)
+    c = devices(n0, token, name="c", info=info).connect()
+    assert c.device_id == b.device_id
+    d = devices(n1, token, name="d", info={"name": "Phone", "type": "mobile"}).connect()
+    assert d.device_id not in (a.device_id, b.device_id)
+    # two offline records with this info: the one seen last comes back first
+    c.close()
+    wait_seen_leaving(cluster, uid, c.device_id)
+    a.close()
+    wait_seen_leaving(cluster, uid, a.device_id)
+    e = devices(n1, token, name="e", info=info).connect()
+    f = devices(n0, token, name="f", info=info).connect()
+    g = devices(n1, token, name="g", info=info).connect()
+    assert (e.device_id, f.device_id) == (a.device_id, b.device_id)
+    assert g.device_id not in (a.device_id, b.device_id, d.device_id)
+    r, key = redis_client(cluster), PREFIX + "devices:{%s}" % uid
+    assert len([k for k in r.hkeys(key) if k.startswith("f:")]) == 4
+    # a record handed out moments ago (not joined yet) is not handed out again
+    claimed = str(uuid.uuid4())
+    now = int(time.time() * 1000)
+    other = {"name": "Tablet", "type": "tablet"}
+    r.hset(key, mapping={"f:" + claimed: now - 60000, "l:" + claimed: now - 1000,
+                         "i:" + claimed: json.dumps(other), "c:" + claimed: now})
+    h = devices(n0, token, name="h", info=other).connect()
+    assert h.device_id != claimed
+    # ... until the claim lapses (AUTH_TIMEOUT, 2 s here)
+    h.close()
+    wait_seen_leaving(cluster, uid, h.device_id)
+    r.hdel(key, *(p + h.device_id for p in ("f:", "l:", "i:", "c:")))
+    then = int(time.time() * 1000) - 3000
+    r.hset(key, mapping={"l:" + claimed: then, "c:" + claimed: then})
+    i = devices(n1, token, name="i", info=other).connect()
+    assert i.device_id == claimed
+    # two tabs at once, one offline record with their info: two ids, nobody superseded
+    i.close()
+    wait_seen_leaving(cluster, uid, claimed)
+    tabs = [devices(n, token, name="tab%d" % k, info=other) for k, n in enumerate((n0, n1))]
+    threads = [threading.Thread(target=t.connect) for t in tabs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert claimed in {t.device_id for t in tabs} and tabs[0].device_id != tabs[1].device_id
+    for t in tabs:
+        t.quiet(ignore=("device-connected",))
+
+
 def test_same_device_twice_supersedes_across_nodes(cluster, devices):
     uid, token, a, b = two_devices(cluster, devices)
     b2 = devices(cluster.http_url(0, "/"), token, name="b2", device_id=b.device_id).connect()
@@ -645,7 +714,8 @@ def test_redis_records(cluster, devices):
     assert json.loads(h["i:" + b.device_id])["deviceInfo"] == {"name": "b", "type": "desktop"}
     assert 0 < r.ttl(session) <= 1800
     devs = r.hgetall(PREFIX + "devices:{%s}" % uid)
-    assert set(devs) == {p + d for p in ("f:", "l:", "i:") for d in (a.device_id, b.device_id)}
+    assert set(devs) == {p + d for p in ("f:", "l:", "i:", "c:")
+                         for d in (a.device_id, b.device_id)}
     assert r.ttl(PREFIX + "devices:{%s}" % uid) == -1
     first_seen = int(devs["l:" + b.device_id])
     b.close()
