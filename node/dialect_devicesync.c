@@ -17,14 +17,15 @@
  * connection's timer, which also closes sockets that never connect "/".
  * This file: Engine.IO, connecting "/" and the connection's end. The events
  * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
- * accounts and device records live in store_accounts.h. */
+ * accounts and device records (store_accounts.h) are reached through
+ * core_accounts.h. */
 #include "core.h"
+#include "core_accounts.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
 #include "sr_random.h"
 #include "sr_socketio.h"
-#include "store_accounts.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -284,16 +285,15 @@ static void start_join(sr_conn *c, bool create)
     if (rc != SR_OK) refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
 }
 
-static void on_device(const sr_reply *reply, void *arg)
+/* reply: {device id, 1 new / 0 known}, or NULL (counted by the core) */
+static void on_device(sr_conn *c, const sr_reply *reply, void *arg)
 {
-    sr_conn *c = arg;
     sr_ds_state *st = STATE(c);
-    size_t len;
-    const char *id = sr_reply_count(reply) == 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    size_t len = 0;
+    const char *id = reply ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
     if (!sr_conn_alive(c)) {
         /* nothing to do: the record's last seen is its connect time */
     } else if (!id || len > SR_DS_ID_LEN) {
-        sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
         refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
     } else {
         memcpy(st->device, id, len);
@@ -302,7 +302,6 @@ static void on_device(const sr_reply *reply, void *arg)
         st->join_tries = 0;
         start_join(c, false);
     }
-    sr_conn_unref(c);
 }
 
 /* Reads a string member of the auth object into out; false when absent or null. */
@@ -393,8 +392,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         .kind = SR_DS_KIND,
         .claim_ms = (unsigned)c->core->cfg->auth_timeout * 1000u,
     };
-    sr_conn_ref(c);
-    if (sr_store_device_register(c->core->store, &a, on_device, c) < 0) on_device(NULL, c);
+    sr_accounts_device_register(c, &a, on_device, NULL);
 }
 
 /* The client leaves "/" (the Engine.IO connection stays until it closes it). */
@@ -403,7 +401,7 @@ static void handle_disconnect(sr_conn *c)
     sr_ds_state *st = STATE(c);
     if (st->phase != SR_DS_CONNECTED) return;
     sr_session_leave(c);
-    if (st->registered) sr_store_device_seen(c->core->store, st->user, st->device);
+    if (st->registered) sr_accounts_device_seen(c, st->user, st->device);
     st->phase = SR_DS_OPEN;
     st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)c->core->cfg->auth_timeout * 1000;
     schedule(c);
@@ -492,7 +490,7 @@ static void ds_close(sr_conn *c)
 {
     sr_ds_state *st = STATE(c);
     if (st->registered && st->phase == SR_DS_CONNECTED)
-        sr_store_device_seen(c->core->store, st->user, st->device);
+        sr_accounts_device_seen(c, st->user, st->device);
     sr_buf_free(&st->info);
     sr_ds_ops_free(c);
 }

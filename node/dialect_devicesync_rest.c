@@ -3,11 +3,13 @@
  * state, health, the tokens both sides use, and the 400 that tells
  * long-polling clients to use the WebSocket transport.
  *
- * Accounts are kept in Redis without a TTL (store_accounts.h), passwords as
- * scrypt records (sr_password.h). Hashing takes about 50 ms on the event loop,
- * so register and login are rate limited per client IP across the cluster
- * (AUTH_RATE_LIMIT a minute) before any hashing happens. */
+ * Accounts are kept in Redis without a TTL (store_accounts.h, reached through
+ * core_accounts.h), passwords as scrypt records (sr_password.h). Hashing takes
+ * about 50 ms on the event loop, so register and login are rate limited per
+ * client IP across the cluster (AUTH_RATE_LIMIT a minute) before any hashing
+ * happens. */
 #include "core.h"
+#include "core_accounts.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
@@ -15,7 +17,6 @@
 #include "sr_password.h"
 #include "sr_random.h"
 #include "sr_socketio.h"
-#include "store_accounts.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -117,9 +118,9 @@ static void respond_error(sr_http_req *r, unsigned status, const char *message)
     sr_buf_free(&b);
 }
 
+/* Redis did not answer (core_accounts.h counted it). */
 static void unavailable(sr_http_req *r)
 {
-    sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
     respond_error(r, 503, "Service unavailable");
 }
 
@@ -157,8 +158,9 @@ static void append_iso(sr_buf *b, const char *ms, size_t len)
 
 /* ---------- POST /api/auth/register and /api/auth/login ---------- */
 
+/* Lives across the rate-limit call and the account call; each of them holds
+ * a reference on the request. */
 typedef struct auth_op {
-    sr_http_req *r;
     bool login;
     char email[MAX_EMAIL + 1];
     char password[MAX_PASSWORD + 1];
@@ -170,17 +172,16 @@ typedef struct auth_op {
 
 static void auth_op_free(auth_op *op)
 {
-    sr_http_unref(op->r);
     OPENSSL_cleanse(op->password, sizeof op->password);
     free(op);
 }
 
 /* {"token":…,"user":{"id":…,"email":…}} */
-static void respond_token(auth_op *op, unsigned status)
+static void respond_token(sr_http_req *r, auth_op *op, unsigned status)
 {
     char *token = NULL;
-    if (sr_ds_sign(op->r->core->cfg, op->user, op->email, &token) < 0) {
-        respond_error(op->r, 500, "Could not sign a token");
+    if (sr_ds_sign(r->core->cfg, op->user, op->email, &token) < 0) {
+        respond_error(r, 500, "Could not sign a token");
         return;
     }
     sr_buf b;
@@ -192,20 +193,20 @@ static void respond_token(auth_op *op, unsigned status)
         append_iso(&b, op->created, strlen(op->created));
     }
     sr_buf_append_str(&b, "}}");
-    sr_http_respond(op->r, status, NULL, b.data, b.len);
+    sr_http_respond(r, status, NULL, b.data, b.len);
     sr_buf_free(&b);
     free(token);
 }
 
-static void on_created(const sr_reply *reply, void *arg)
+static void on_created(sr_http_req *r, const sr_reply *reply, void *arg)
 {
     auth_op *op = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_INT)
-        unavailable(op->r);
+    if (!reply)
+        unavailable(r);
     else if (sr_reply_int(reply) == 0)
-        respond_error(op->r, 409, "Email already registered");
+        respond_error(r, 409, "Email already registered");
     else
-        respond_token(op, 201);
+        respond_token(r, op, 201);
     auth_op_free(op);
 }
 
@@ -231,11 +232,11 @@ static const char *dummy_record(void)
     return record;
 }
 
-static void on_account(const sr_reply *reply, void *arg)
+static void on_account(sr_http_req *r, const sr_reply *reply, void *arg)
 {
     auth_op *op = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
-        unavailable(op->r);
+    if (!reply) {
+        unavailable(r);
         auth_op_free(op);
         return;
     }
@@ -253,7 +254,7 @@ static void on_account(const sr_reply *reply, void *arg)
     }
     int rc = sr_password_verify(op->password, op->password_len, record);
     if (!known || rc != SR_PASSWORD_OK) {
-        respond_error(op->r, 401, "Invalid email or password");
+        respond_error(r, 401, "Invalid email or password");
     } else {
         memcpy(op->user, id, idlen);
         op->user[idlen] = '\0';
@@ -261,23 +262,21 @@ static void on_account(const sr_reply *reply, void *arg)
             memcpy(op->created, created, clen);
             op->created[clen] = '\0';
         }
-        respond_token(op, 200);
+        respond_token(r, op, 200);
     }
     auth_op_free(op);
 }
 
-static void on_attempt(const sr_reply *reply, void *arg)
+static void on_attempt(sr_http_req *r, const sr_reply *reply, void *arg)
 {
     auth_op *op = arg;
-    sr_http_req *r = op->r;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_INT) {
+    if (!reply) {
         unavailable(r);
     } else if (sr_reply_int(reply) > r->core->cfg->auth_rate_limit) {
         sr_core_error(r->core, SR_ERROR_RATE_LIMITED);
         respond_error(r, 429, "Too many attempts, try again in a minute");
     } else if (op->login) {
-        if (sr_store_account_get(r->core->store, op->email, on_account, op) < 0)
-            on_account(NULL, op);
+        sr_accounts_get(r, op->email, on_account, op);
         return;
     } else if (sr_ds_uuid(op->user) < 0 ||
                sr_password_hash(op->password, op->password_len, op->record, sizeof op->record) !=
@@ -285,9 +284,7 @@ static void on_attempt(const sr_reply *reply, void *arg)
         respond_error(r, 500, "Could not hash the password");
     } else {
         snprintf(op->created, sizeof op->created, "%llu", (unsigned long long)sr_now_ms());
-        if (sr_store_account_create(r->core->store, op->email, op->user, op->record, on_created,
-                                    op) < 0)
-            on_created(NULL, op);
+        sr_accounts_create(r, op->email, op->user, op->record, on_created, op);
         return;
     }
     auth_op_free(op);
@@ -337,19 +334,15 @@ static void handle_auth(sr_http_req *r, bool login)
         if (op->email[i] >= 'A' && op->email[i] <= 'Z') op->email[i] = (char)(op->email[i] + 32);
     op->password_len = (size_t)plen;
     op->login = login;
-    op->r = r;
-    sr_http_ref(r);
-    if (sr_store_auth_attempt(r->core->store, r->ip, on_attempt, op) < 0) on_attempt(NULL, op);
+    sr_accounts_attempt(r, on_attempt, op);
 }
 
 /* ---------- GET /api/devices ---------- */
 
-static void on_devices(const sr_reply *reply, void *arg)
+static void on_devices(sr_http_req *r, const sr_reply *reply, void *arg)
 {
-    sr_http_req *r = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
+    if (!reply) {
         unavailable(r);
-        sr_http_unref(r);
         return;
     }
     sr_buf b;
@@ -387,29 +380,22 @@ static void on_devices(const sr_reply *reply, void *arg)
     sr_buf_printf(&b, "],\"count\":%zu}", count);
     sr_http_respond(r, 200, NULL, b.data, b.len);
     sr_buf_free(&b);
-    sr_http_unref(r);
 }
 
 /* ---------- GET /api/session ---------- */
 
-typedef struct session_op {
-    sr_http_req *r;
-    char user[SR_DS_MAX_USER + 1];
-} session_op;
-
-/* {"userId":…,"sessionData":{key:state},"versions":{key:n}} */
-static void on_session(const sr_reply *reply, void *arg)
+/* {"userId":…,"sessionData":{key:state},"versions":{key:n}}; arg: the user id (freed here) */
+static void on_session(sr_http_req *r, const sr_reply *reply, void *arg)
 {
-    session_op *op = arg;
-    sr_http_req *r = op->r;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
+    char *user = arg;
+    if (!reply) {
         unavailable(r);
     } else {
         sr_buf b, versions;
         sr_buf_init(&b);
         sr_buf_init(&versions);
         sr_buf_append_str(&b, "{\"userId\":");
-        sr_buf_append_json_string(&b, op->user, strlen(op->user));
+        sr_buf_append_json_string(&b, user, strlen(user));
         sr_buf_append_str(&b, ",\"sessionData\":{");
         size_t n = sr_reply_count(reply);
         bool first = true;
@@ -441,8 +427,7 @@ static void on_session(const sr_reply *reply, void *arg)
         sr_buf_free(&b);
         sr_buf_free(&versions);
     }
-    sr_http_unref(r);
-    free(op);
+    free(user);
 }
 
 /* ---------- routing ---------- */
@@ -486,20 +471,13 @@ bool sr_ds_http(sr_http_req *r)
         if (!is_get(r)) {
             method_not_allowed(r);
         } else if (authorized(r, user, sizeof user)) {
-            sr_http_ref(r);
-            if (sr_store_devices(r->core->store, SR_DS_KIND, user, on_devices, r) < 0)
-                on_devices(NULL, r);
+            sr_accounts_devices(r, SR_DS_KIND, user, on_devices, NULL);
         }
     } else if (!strcmp(r->path, "/api/session")) {
         if (!is_get(r)) {
             method_not_allowed(r);
         } else if (authorized(r, user, sizeof user)) {
-            session_op *op = sr_xcalloc(1, sizeof *op);
-            op->r = r;
-            snprintf(op->user, sizeof op->user, "%s", user);
-            sr_http_ref(r);
-            if (sr_store_session_fields(r->core->store, SR_DS_KIND, user, on_session, op) < 0)
-                on_session(NULL, op);
+            sr_accounts_session_fields(r, SR_DS_KIND, user, on_session, sr_xstrdup(user));
         }
     } else if (!strcmp(r->path, "/api/health")) {
         if (!is_get(r)) {
