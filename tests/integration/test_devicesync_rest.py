@@ -4,12 +4,14 @@ their error statuses, the per-IP rate limit across nodes, GET /api/devices,
 GET /api/session and GET /api/health, through haproxy and directly."""
 
 import json
+import signal
 import time
 import urllib.error
 import urllib.request
 import uuid
 
 import pytest
+import socketio
 
 from conftest import PREFIX, RECV_TIMEOUT, clear_ratelimit, redis_client
 from test_devicesync import Device, devices, hs256, new_user  # noqa: F401 (fixture)
@@ -220,3 +222,35 @@ def test_rate_limit_counts_the_forwarded_client_with_trust_proxy(cluster):
     assert statuses[-1] == 429 and statuses[0] == 401, statuses
     assert request(url, "POST", body, headers={"X-Forwarded-For": "203.0.113.8, 10.0.0.1"})[0] == 401
     assert redis_client(cluster).get(PREFIX + "ratelimit:auth:203.0.113.7") == str(RATE_LIMIT + 1)
+
+
+def unavailable_count(cluster):
+    with urllib.request.urlopen(cluster.http_url(0, "/metrics"), timeout=RECV_TIMEOUT) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith('syncrelay_errors_total{kind="unavailable"}'):
+                return int(float(line.split()[1]))
+    raise AssertionError("no unavailable error counter in /metrics")
+
+
+def test_redis_down_answers_503_and_counts_each_unavailable(make_cluster, devices):
+    """With Redis gone, every Redis-backed call of device sync (core_accounts.h)
+    answers "Service unavailable" instead of hanging, and each is counted once
+    as an `unavailable` error; after Redis is back they work again."""
+    c = make_cluster(nodes=1, env={"JWT_SECRET": SECRET, "DRAIN_TIMEOUT": 0})
+    uid, token = new_user()
+    before = unavailable_count(c)
+    c.stop_redis(signal.SIGKILL)
+    down = {"error": "Service unavailable"}
+    assert request(c.http_url(0, "/api/devices"), token=token) == (503, down)
+    assert request(c.http_url(0, "/api/session"), token=token) == (503, down)
+    body = {"email": new_email(), "password": "correct horse"}
+    assert request(c.http_url(0, "/api/auth/register"), "POST", body) == (503, down)
+    assert request(c.http_url(0, "/api/auth/login"), "POST", body) == (503, down)
+    d = devices(c.http_url(0, "/"), token)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        d.connect()
+    assert unavailable_count(c) - before == 5
+    c.start_redis()
+    c.wait_ready(0)
+    assert request(c.http_url(0, "/api/auth/register"), "POST", body)[0] == 201
+    assert request(c.http_url(0, "/api/devices"), token=token) == (200, {"devices": [], "count": 0})

@@ -3,7 +3,10 @@
 # libwebsockets, only the store/bus includes hiredis, and the core and
 # dialects include neither. The compiler enforces the libwebsockets half (its
 # headers are not on the core's include path); hiredis lives in /usr/include,
-# so this check enforces that half.
+# so this check enforces that half. Dialects reach Redis only through the
+# core (core_*.h): no node/dialect*.[ch] includes a store or bus header or
+# calls an sr_store_* / sr_bus_* function (the store's types, such as an
+# argument struct a core_*.h call takes, may be named).
 set -u
 cd "$(dirname "$0")/../.."
 fail=0
@@ -18,5 +21,17 @@ check() { # pattern, allowed-files regex
 check "libwebsockets" '^node/transport_[a-z]+\.[ch]$'
 check "hiredis" '^node/(store_redis|bus_redis|redis_conn)\.[ch]$'
 check "(redis_conn|transport_lws)\.h" '^node/(store_redis|bus_redis|redis_conn|transport_[a-z]+)\.[ch]$'
+dialects=$(ls node/dialect*.[ch])
+bad=$(grep -lE '#include *[<"](store[a-z_]*|bus[a-z_]*)\.h' $dialects || true)
+if [ -n "$bad" ]; then
+    echo "layering: a store/bus header included by dialect: $bad"
+    fail=1
+fi
+bad=$(grep -nE '\b(sr_store|sr_bus)_[A-Za-z0-9_]+[[:space:]]*\(' $dialects || true)
+if [ -n "$bad" ]; then
+    echo "layering: a dialect calls the store/bus directly:"
+    echo "$bad"
+    fail=1
+fi
 [ $fail -eq 0 ] && echo "layers: 1 passed, 0 failed"
 exit $fail
