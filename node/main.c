@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define SHUTDOWN_GRACE_MS 3000
 
@@ -33,6 +34,20 @@ typedef struct node {
 static const char *env(const char *name)
 {
     return getenv(name);
+}
+
+/* Every socket is a descriptor: take the hard limit as the soft one before
+ * libwebsockets sizes its tables from it (the usual soft limit, 1024, would
+ * cap a node at about a thousand clients). */
+static void raise_open_files(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max) return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        sr_log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
+                    (unsigned long long)rl.rlim_max);
 }
 
 static void finish_tick(evutil_socket_t fd, short what, void *arg)
@@ -100,6 +115,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    raise_open_files();
     n.base = event_base_new();
     n.store = sr_store_new(n.base, &n.cfg);
     n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
