@@ -108,6 +108,7 @@ typedef struct sr_loadgen {
     uint64_t relayed;                          /* syncs received in the window */
     uint64_t requests_in_window;
     sr_hist rtt, oneway;
+    sr_hist send_lag; /* rate mode: how late the load generator sent a request */
     lg_errors err;
     bool stopping;
 } sr_loadgen;

@@ -180,6 +180,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
         enter(lg, LG_RUN);
         sr_hist_reset(&lg->rtt);
         sr_hist_reset(&lg->oneway);
+        sr_hist_reset(&lg->send_lag);
         lg->relayed = lg->requests_in_window = 0;
         lg->run_start_ns = lg->phase_ns;
         getrusage(RUSAGE_SELF, &lg->ru_start);
@@ -377,13 +378,19 @@ int main(int argc, char **argv)
         lg.pairs[i].index = i;
     sr_hist_init(&lg.rtt);
     sr_hist_init(&lg.oneway);
-    lg.base = event_base_new();
+    sr_hist_init(&lg.send_lag);
+    /* without a timerfd, libevent's 1 ms timer fires every 4 ms (jiffies) here */
+    struct event_config *ec = event_config_new();
+    event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    lg.base = event_base_new_with_config(ec);
+    event_config_free(ec);
     if (!lg.base || sr_loadgen_ws_init(&lg) < 0) {
         fprintf(stderr, "syncrelay-loadgen: cannot set up libevent/libwebsockets\n");
         return 1;
     }
     lg.tick = event_new(lg.base, -1, EV_PERSIST, tick, &lg);
-    struct timeval tv = {0, 1000}; /* 1 ms: the rate schedule's resolution */
+    /* the rate schedule's resolution: requests go out at most this late (send lag) */
+    struct timeval tv = {0, lg.opt.mode == LG_RATE ? 250 : 1000};
     event_add(lg.tick, &tv);
 
     sr_loadgen_sample_procs(&lg, lg.proc_start);
@@ -410,6 +417,7 @@ int main(int argc, char **argv)
     free(lg.pairs);
     sr_hist_free(&lg.rtt);
     sr_hist_free(&lg.oneway);
+    sr_hist_free(&lg.send_lag);
     event_base_free(lg.base);
     return rc;
 }

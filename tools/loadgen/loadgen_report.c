@@ -150,6 +150,7 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
                 (unsigned long long)lg->relayed, window, rate);
         latency_line(f, "round trip", &lg->rtt);
         latency_line(f, "one way", &lg->oneway);
+        if (o->mode == LG_RATE) latency_line(f, "send lag", &lg->send_lag);
     }
     fprintf(f, "  %-12s sent %llu, received %llu, lost %llu, out of order %llu, duplicated %llu\n",
             "delivery", (unsigned long long)t.sent, (unsigned long long)t.received,
@@ -185,6 +186,7 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
             (unsigned long long)lg->relayed, rate);
     latency_json(f, "rtt", &lg->rtt);
     latency_json(f, "oneway", &lg->oneway);
+    latency_json(f, "send_lag", &lg->send_lag);
     fprintf(f,
             ",\"ramp\":{\"connections\":%llu,\"seconds\":%.4f,\"connects_per_s\":%.1f,"
             "\"web_connects_per_s\":%.1f,\"figma_connects_per_s\":%.1f,\"pairs_ready\":%u,"

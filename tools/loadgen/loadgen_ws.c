@@ -170,6 +170,7 @@ static int on_writeable(sr_loadgen *lg, lg_conn *c)
         } else {
             if (!lg_queue_pop(&c->out, &it)) return 0;
             t = it.t;
+            if (lg->phase == LG_RUN && now >= t) sr_hist_record(&lg->send_lag, now - t);
         }
         p->requests_sent++;
         p->inflight++;
