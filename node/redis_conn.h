@@ -6,6 +6,7 @@
 #define SR_REDIS_CONN_H
 
 #include "config.h"
+#include "sr_buf.h"
 #include "store.h"
 
 #include <hiredis/async.h>
@@ -30,6 +31,7 @@ struct sr_redis {
     uint64_t connect_started_ms; /* non-zero while a connect is under way */
     sr_redis_state_cb *on_state;
     void *privdata;
+    sr_buf command; /* the command being sent, in RESP (reused) */
 };
 
 void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
