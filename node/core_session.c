@@ -39,6 +39,7 @@ struct sr_session {
     bool subscribed;
     bool registered;     /* in this node's set of sessions held (cluster counts) */
     uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
+    sr_store_keys *keys; /* its Redis names, formatted once */
 };
 
 /* ---------- local session records ---------- */
@@ -59,6 +60,7 @@ static sr_session *session_get(sr_core *core, const sr_dialect *d, const char *i
         s->kind = d->name;
         snprintf(s->id, sizeof s->id, "%s", id);
         snprintf(s->name, sizeof s->name, "%s:{%s}", s->kind, id);
+        s->keys = sr_store_keys_new(core->store, s->kind, s->id);
         sr_map_set(&core->sessions, s->name, s);
         sr_bus_subscribe(core->bus, s->name);
     }
@@ -72,6 +74,7 @@ static void session_release(sr_core *core, sr_session *s)
     if (s->registered) sr_store_node_session(core->store, core->boot_id, s->kind, s->id, false);
     sr_map_remove(&core->sessions, s->name);
     sr_bus_unsubscribe(core->bus, s->name);
+    sr_store_keys_free(s->keys);
     free(s);
 }
 
@@ -625,6 +628,7 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
     sr_store_publish_args a = {
         .kind = s->kind,
         .id = s->id,
+        .keys = s->keys,
         .from = c->member,
         .owner = c->owner,
         .to = req->to,

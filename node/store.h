@@ -59,11 +59,18 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
  * successful join; publish and touch keep it current). */
 void sr_store_session_active(sr_store *s, const char *kind, const char *id);
 
+/* A session's key and channel names, formatted once: a node keeps one per
+ * local session so that a relayed message formats none of them. */
+typedef struct sr_store_keys sr_store_keys;
+sr_store_keys *sr_store_keys_new(const sr_store *s, const char *kind, const char *id);
+void sr_store_keys_free(sr_store_keys *k);
+
 typedef struct sr_store_publish_args {
     const char *kind, *id, *from, *owner, *to;
-    bool touch;           /* refresh the session's TTLs in the same script */
-    unsigned min_members; /* refuse ("unpaired") while fewer members ever joined */
-    int seq_after;        /* the seq goes after part seq_after (1-based), 0: nowhere */
+    const sr_store_keys *keys; /* the session's names from sr_store_keys_new, or NULL */
+    bool touch;                /* refresh the session's TTLs in the same script */
+    unsigned min_members;      /* refuse ("unpaired") while fewer members ever joined */
+    int seq_after;             /* the seq goes after part seq_after (1-based), 0: nowhere */
     /* One piece of session state set with the message, checked first. */
     const char *state; /* name (field s:<name>, versions in v:<name>), or NULL */
     const char *state_value;

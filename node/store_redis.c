@@ -168,11 +168,38 @@ static void session_keys(const sr_store *s, keys *k, const char *kind, const cha
     snprintf(k->member, sizeof k->member, "%s:%s", kind, id);
 }
 
-static void index_active(sr_store *s, const keys *k, const char *now)
+/* The names packed into one allocation of their own size: a node holds one
+ * per local session, tens of thousands of them. */
+struct sr_store_keys {
+    const char *session, *log, *channel, *member;
+    char text[];
+};
+
+sr_store_keys *sr_store_keys_new(const sr_store *s, const char *kind, const char *id)
+{
+    keys k;
+    session_keys(s, &k, kind, id);
+    size_t ls = strlen(k.session) + 1, ll = strlen(k.log) + 1, lc = strlen(k.channel) + 1,
+           lm = strlen(k.member) + 1;
+    sr_store_keys *sk = sr_xmalloc(sizeof *sk + ls + ll + lc + lm);
+    char *p = sk->text;
+    sk->session = memcpy(p, k.session, ls);
+    sk->log = memcpy(p += ls, k.log, ll);
+    sk->channel = memcpy(p += ll, k.channel, lc);
+    sk->member = memcpy(p += lc, k.member, lm);
+    return sk;
+}
+
+void sr_store_keys_free(sr_store_keys *k)
+{
+    free(k);
+}
+
+static void index_active(sr_store *s, const char *member, const char *now)
 {
     char zset[200];
     snprintf(zset, sizeof zset, "%ssessions", s->cfg->key_prefix);
-    const char *argv[4] = {"ZADD", zset, now, k->member};
+    const char *argv[4] = {"ZADD", zset, now, member};
     sr_redis_command(&s->redis, NULL, NULL, 4, argv, NULL);
 }
 
@@ -244,7 +271,7 @@ void sr_store_session_active(sr_store *s, const char *kind, const char *id)
     char now[24];
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
-    index_active(s, &k, now);
+    index_active(s, k.member, now);
 }
 
 int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
@@ -256,7 +283,15 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     size_t lens[40];
     int n = 0;
     if (a->nparts > 16) return -1;
-    session_keys(s, &k, a->kind, a->id);
+    const char *session = k.session, *log = k.log, *channel = k.channel, *member = k.member;
+    if (a->keys) {
+        session = a->keys->session;
+        log = a->keys->log;
+        channel = a->keys->channel;
+        member = a->keys->member;
+    } else {
+        session_keys(s, &k, a->kind, a->id);
+    }
     now_str(now, sizeof now);
     decimal(min, a->min_members);
     decimal(at, a->seq_after);
@@ -264,9 +299,9 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     const char *fixed[] = {"EVALSHA",
                            s->sha[S_PUBLISH],
                            "2",
-                           k.session,
-                           k.log,
-                           k.channel,
+                           session,
+                           log,
+                           channel,
                            a->from,
                            a->owner,
                            a->to,
@@ -309,7 +344,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         lens[n] = a->lens[i];
     }
     if (sr_redis_command(&s->redis, cb, privdata, n, argv, lens) < 0) return -1;
-    if (a->touch) index_active(s, &k, now);
+    if (a->touch) index_active(s, member, now);
     return 0;
 }
 
@@ -366,7 +401,7 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     if (sr_redis_command(&s->redis, cb, privdata, (int)argc, argv, lens) < 0) return -1;
-    index_active(s, &k, now);
+    index_active(s, k.member, now);
     return 0;
 }
 
