@@ -3,6 +3,7 @@
 #include "sr_json.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,10 +22,31 @@ static int is_hex(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
+#define SR_BYTES(b) (0x0101010101010101ull * (b))
+#define SR_HAS_ZERO(v) (((v)-SR_BYTES(1)) & ~(v)&SR_BYTES(0x80))
+
+/* Skips string bytes that need no look (anything but '"', '\\' and control
+ * characters) eight at a time: relayed payloads are mostly such bytes. The
+ * word tests are exact as yes/no answers (bit twiddling "haszero"/"hasless"). */
+static const char *skip_plain(const char *s, const char *end)
+{
+    while (end - s >= 8) {
+        uint64_t x;
+        memcpy(&x, s, 8);
+        uint64_t special = SR_HAS_ZERO(x ^ SR_BYTES('"')) | SR_HAS_ZERO(x ^ SR_BYTES('\\')) |
+                           ((x - SR_BYTES(0x20)) & ~x & SR_BYTES(0x80));
+        if (special) break;
+        s += 8;
+    }
+    return s;
+}
+
 static int scan_string(scanner *sc)
 {
     sc->s++; /* opening quote */
     while (sc->s < sc->end) {
+        sc->s = skip_plain(sc->s, sc->end);
+        if (sc->s >= sc->end) break;
         unsigned char c = (unsigned char)*sc->s++;
         if (c == '"') return 0;
         if (c < 0x20) return -1;

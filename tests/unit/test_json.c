@@ -66,5 +66,32 @@ int main(void)
     CHECK(v.type == SR_JSON_NONE);
     CHECK(sr_json_scan(&v, "[ ]", 3) == 3 && sr_json_array_items(&v, items, 2) == 0);
     CHECK(sr_json_scan(&v, "{}", 2) == 2 && sr_json_array_items(&v, items, 2) == -1);
+    /* strings are skimmed eight bytes at a time: a special byte at any offset
+     * of a long string is still seen (quote ends it, control refused, escape read) */
+    for (int at = 0; at < 40; at++) {
+        char s[64], w[80];
+        memset(s, 'a', 41);
+        s[41] = '\0';
+        s[at] = '\x01';
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(!parses(w));
+        s[at] = '\x7f'; /* DEL and bytes above are plain */
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(parses(w));
+        s[at] = '\xc3';
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(parses(w));
+        s[at] = '"'; /* ends the string early: trailing garbage */
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(!parses(w));
+        s[at] = '\\'; /* escapes the next 'a': invalid escape */
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(!parses(w));
+        s[at] = 'a';
+        memcpy(s + at, "\\n", 2);
+        snprintf(w, sizeof w, "\"%s\"", s);
+        CHECK(parses(w));
+        CHECK(sr_json_parse(&d, w, strlen(w)) == 0 && d.root.n == strlen(w));
+    }
     return check_done("json");
 }
