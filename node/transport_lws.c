@@ -244,8 +244,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* lws gives every WebSocket a receive buffer of rx_buffer_size: 512 bytes
+ * holds a typical sync message whole (larger ones arrive in pieces and are
+ * joined in pss->rx) and keeps an idle connection under 4 KiB of node memory
+ * (64 KiB here cost 7.6 KiB per idle connection; BENCHMARKS.md). Writes stay
+ * up to 64 KiB per call (tx_packet_size). */
 static const struct lws_protocols protocols[] = {
-    {"syncrelay", callback, sizeof(sr_pss), 65536, 0, NULL, 0},
+    {"syncrelay", callback, sizeof(sr_pss), 512, 0, NULL, 65536},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
