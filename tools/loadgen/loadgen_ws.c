@@ -33,6 +33,11 @@ void sr_loadgen_want_write(lg_conn *c)
     if (c->wsi && c->open) lws_callback_on_writable(c->wsi);
 }
 
+/* No validity (keepalive) timer per connection: lws keeps those in one sorted
+ * list, so with thousands of connections every connect walked all of them
+ * (the node pings; lws answers those pings by itself). */
+static const lws_retry_bo_t no_keepalive;
+
 static void connect_conn(sr_loadgen *lg, lg_conn *c)
 {
     const lg_url *u = &lg->opt.url[c->role];
@@ -49,6 +54,7 @@ static void connect_conn(sr_loadgen *lg, lg_conn *c)
     ci.userdata = c;
     ci.opaque_user_data = c;
     ci.pwsi = &c->wsi;
+    ci.retry_and_idle_policy = &no_keepalive;
     if (lg->opt.sources > 1) {
         /* spread over 127.0.0.1..N: each source address has its own ephemeral ports */
         snprintf(iface, sizeof iface, "127.0.0.%u", 1 + lg->next_source++ % lg->opt.sources);
