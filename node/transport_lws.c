@@ -6,6 +6,7 @@
 #include "sr_log.h"
 #include "transport_lws.h"
 
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,10 +170,56 @@ static int send_close_frame(struct lws *wsi, sr_pss *pss)
     return 0;
 }
 
+/* ---------- heartbeat ----------
+ * A socket that has not answered a ping for HEARTBEAT_INTERVAL is pinged (again
+ * each interval) and dropped after three intervals without a pong. lws could do
+ * this (retry policy), but keeps every socket's keepalive timer in one sorted
+ * list that each new socket and each pong walks end to end: at 15 000
+ * connections that walk was half of the node's CPU during a connection ramp
+ * (BENCHMARKS.md). One sweep over the connections a second (a quarter interval
+ * when shorter) costs a few microseconds per thousand. */
+static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    sr_transport *t = arg;
+    uint64_t now = sr_monotonic_ms(), hb = (uint64_t)t->cfg->heartbeat_interval * 1000;
+    sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
+    sr_buf_init(&dead);
+    for (sr_conn *c = t->core ? t->core->conns : NULL; c; c = c->next) {
+        sr_pss *pss = c->transport;
+        if (!pss || !pss->wsi) continue;
+        uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;
+        if (now - pss->valid_ms >= 3 * hb) {
+            sr_buf_append(&dead, &pss->wsi, sizeof pss->wsi);
+        } else if (now - since >= hb) {
+            pss->ping_ms = now;
+            pss->ping_due = true;
+            lws_callback_on_writable(pss->wsi);
+        }
+    }
+    /* closed now, without a close frame, as lws' own keepalive does (a timeout
+     * set from outside lws' service would wait for its next wake-up) */
+    for (size_t i = 0; i + sizeof(struct lws *) <= dead.len; i += sizeof(struct lws *)) {
+        struct lws *wsi;
+        memcpy(&wsi, dead.data + i, sizeof wsi);
+        sr_log_info("dropping a socket silent for %d s", 3 * t->cfg->heartbeat_interval);
+        lws_set_timeout(wsi, PENDING_TIMEOUT_WS_PONG_CHECK_GET_PONG, LWS_TO_KILL_SYNC);
+    }
+    sr_buf_free(&dead);
+}
+
 static int on_writeable(struct lws *wsi, sr_pss *pss)
 {
     if (pss->close_sent) return 0;
     out_item *it = pss->head;
+    if (pss->ping_due) {
+        /* with a payload: lws does not report an empty pong */
+        unsigned char ping[LWS_PRE + 2];
+        memcpy(ping + LWS_PRE, "hb", 2);
+        pss->ping_due = false;
+        if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0) return -1;
+        if (it || pss->close_pending) lws_callback_on_writable(wsi);
+        return 0;
+    }
     if (it) {
         pss->head = it->next;
         if (!pss->head) pss->tail = NULL;
@@ -204,6 +251,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         sr_transport_client_ip(t, wsi, ip, sizeof ip);
         memset(pss, 0, sizeof *pss);
         pss->wsi = wsi;
+        pss->valid_ms = sr_monotonic_ms();
         sr_buf_init(&pss->rx);
         sr_buf args;
         sr_buf_init(&args);
@@ -214,6 +262,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
     case LWS_CALLBACK_RECEIVE:
         return on_receive(t, wsi, pss, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        pss->valid_ms = sr_monotonic_ms();
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return on_writeable(wsi, pss);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -269,9 +320,6 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     void *loops[1] = {base};
 
     t->cfg = cfg;
-    int hb = cfg->heartbeat_interval;
-    t->retry.secs_since_valid_ping = (uint16_t)hb;
-    t->retry.secs_since_valid_hangup = (uint16_t)(hb * 3 > 65535 ? 65535 : hb * 3);
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     memset(&info, 0, sizeof info);
@@ -291,6 +339,11 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
         free(t);
         return NULL;
     }
+    long sweep_ms = cfg->heartbeat_interval * 1000L / 4;
+    if (sweep_ms > 1000) sweep_ms = 1000;
+    struct timeval tv = {sweep_ms / 1000, (sweep_ms % 1000) * 1000};
+    t->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat_sweep, t);
+    event_add(t->heartbeat, &tv);
     return t;
 }
 
@@ -302,6 +355,7 @@ void sr_transport_attach(sr_transport *t, sr_core *core)
 void sr_transport_free(sr_transport *t)
 {
     if (!t) return;
+    event_free(t->heartbeat);
     lws_context_destroy(t->ctx);
     free(t);
 }

@@ -19,7 +19,9 @@ typedef struct sr_pss {
     size_t queued_bytes;
     sr_buf rx; /* a message arriving in pieces */
     bool close_pending;
-    bool close_sent; /* our close frame is out; frames still arrive until the reply */
+    bool close_sent;            /* our close frame is out; frames still arrive until the reply */
+    bool ping_due;              /* heartbeat: a ping goes out before the next frame */
+    uint64_t valid_ms, ping_ms; /* last pong (or open) and last ping (monotonic) */
     int close_code;
     char close_reason[64];
     /* plain HTTP */
@@ -37,7 +39,8 @@ struct sr_transport {
     struct lws_context *ctx;
     sr_core *core;
     const sr_config *cfg;
-    lws_retry_bo_t retry;
+    lws_retry_bo_t retry;    /* all zero: lws keeps no keepalive timers (see heartbeat) */
+    struct event *heartbeat; /* the sweep that pings and drops silent sockets */
 };
 
 /* sr_transport_ops.http_respond: keeps the answer until the socket is writeable. */
