@@ -16,6 +16,7 @@
  * LWS_WRITE_CLOSE 4) and sends it itself from lws_close_reason(); we pin
  * 4.1.6, whose lws_write() frames it like a ping or pong. */
 #define SR_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+#define SR_RX_BUFFER_BYTES 512 /* lws' receive buffer per socket (see protocols[]) */
 
 _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_PRE");
 
@@ -128,8 +129,16 @@ static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char 
 {
     size_t remaining = lws_remaining_packet_payload(wsi);
     bool final = lws_is_final_fragment(wsi) && remaining == 0;
-    if (pss->rx.len + len + remaining > (size_t)t->cfg->max_message_bytes) {
-        sr_core_error(t->core, SR_ERROR_TOO_BIG);
+    if (pss->too_big || pss->rx.len + len + remaining > (size_t)t->cfg->max_message_bytes) {
+        if (!pss->too_big) sr_core_error(t->core, SR_ERROR_TOO_BIG);
+        pss->too_big = true;
+        sr_buf_reset(&pss->rx);
+        /* Close at the end of this frame when that is near: lws then reads what
+         * the client still sends as frames while it waits for the close reply.
+         * Closed mid-frame, it would read payload as frame headers and reset
+         * the connection before the client saw the 1009. (With a 64 KiB receive
+         * buffer frames that size came whole, so this was the behaviour.) */
+        if (remaining && remaining <= 64 * 1024) return 0;
         static const char reason[] = "message too big";
         lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
                          sizeof reason - 1);
@@ -301,7 +310,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
  * (64 KiB here cost 7.6 KiB per idle connection; BENCHMARKS.md). Writes stay
  * up to 64 KiB per call (tx_packet_size). */
 static const struct lws_protocols protocols[] = {
-    {"syncrelay", callback, sizeof(sr_pss), 512, 0, NULL, 65536},
+    {"syncrelay", callback, sizeof(sr_pss), SR_RX_BUFFER_BYTES, 0, NULL, 65536},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
