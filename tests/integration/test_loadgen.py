@@ -35,7 +35,7 @@ def run(*args):
 def assert_exact(rc, text, r, pairs):
     assert r["ramp"]["pairs_ready"] == pairs and r["ramp"]["pairs_failed"] == 0, text
     assert r["sent"] > 0 and r["received"] == r["sent"], text
-    assert (r["lost"], r["out_of_order"], r["duplicates"], r["invalid"]) == (0, 0, 0, 0), text
+    assert (r["lost"], r["out_of_order"], r["duplicated"], r["invalid"]) == (0, 0, 0, 0), text
     assert r["errors"]["total"] == 0 and r["errors"]["pairs_failed"] == 0, text
     assert rc == 0, text
 

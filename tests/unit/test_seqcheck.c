@@ -7,7 +7,7 @@ int main(void)
     sr_seqcheck_init(&c);
     for (uint64_t n = 1; n <= 100000; n++)
         sr_seqcheck_record(&c, n);
-    CHECK(c.distinct == 100000 && c.duplicates == 0 && c.out_of_order == 0);
+    CHECK(c.distinct == 100000 && c.duplicated == 0 && c.out_of_order == 0);
     CHECK(sr_seqcheck_lost(&c, 100000) == 0);
     CHECK(sr_seqcheck_lost(&c, 100002) == 2); /* two still missing */
     sr_seqcheck_free(&c);
@@ -18,7 +18,7 @@ int main(void)
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
         sr_seqcheck_record(&c, seq[i]);
     CHECK(c.distinct == 5);
-    CHECK(c.duplicates == 1);
+    CHECK(c.duplicated == 1);
     CHECK(c.out_of_order == 1);
     CHECK(c.highest == 6);
     CHECK(sr_seqcheck_lost(&c, 6) == 1);

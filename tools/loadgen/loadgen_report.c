@@ -47,7 +47,7 @@ static double tv_s(struct timeval tv)
 }
 
 typedef struct totals {
-    uint64_t sent, received, lost, duplicates, out_of_order, invalid;
+    uint64_t sent, received, lost, duplicated, out_of_order, invalid;
     unsigned ready;
 } totals;
 
@@ -60,7 +60,7 @@ static void sum(const sr_loadgen *lg, totals *t)
         t->sent += p->requests_sent + p->echoes_sent;
         t->received += req->distinct + echo->distinct;
         t->lost += sr_seqcheck_lost(req, p->requests_sent) + sr_seqcheck_lost(echo, p->echoes_sent);
-        t->duplicates += req->duplicates + echo->duplicates;
+        t->duplicated += req->duplicated + echo->duplicated;
         t->out_of_order += req->out_of_order + echo->out_of_order;
         t->invalid += req->invalid + echo->invalid;
         t->ready += p->ready;
@@ -155,7 +155,7 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
     fprintf(f, "  %-12s sent %llu, received %llu, lost %llu, out of order %llu, duplicated %llu\n",
             "delivery", (unsigned long long)t.sent, (unsigned long long)t.received,
             (unsigned long long)t.lost, (unsigned long long)t.out_of_order,
-            (unsigned long long)t.duplicates);
+            (unsigned long long)t.duplicated);
     fprintf(f, "  %-12s %llu (connect %llu, closed %llu, node error %llu, protocol %llu)%s%s\n",
             "errors", (unsigned long long)errors, (unsigned long long)lg->err.connect,
             (unsigned long long)lg->err.closed, (unsigned long long)lg->err.server,
@@ -196,9 +196,9 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
             ramp_s > 0 ? (double)lg->established[1] / ramp_s : 0, t.ready, lg->failed);
     fprintf(f,
             ",\"sent\":%llu,\"received\":%llu,\"lost\":%llu,\"out_of_order\":%llu,"
-            "\"duplicates\":%llu,\"invalid\":%llu",
+            "\"duplicated\":%llu,\"invalid\":%llu",
             (unsigned long long)t.sent, (unsigned long long)t.received, (unsigned long long)t.lost,
-            (unsigned long long)t.out_of_order, (unsigned long long)t.duplicates,
+            (unsigned long long)t.out_of_order, (unsigned long long)t.duplicated,
             (unsigned long long)t.invalid);
     fprintf(f,
             ",\"errors\":{\"total\":%llu,\"connect\":%llu,\"closed\":%llu,\"node\":%llu,"
@@ -225,6 +225,6 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
         first = false;
     }
     fprintf(f, "}}\n");
-    bool exact = !t.lost && !t.duplicates && !t.out_of_order && !t.invalid;
+    bool exact = !t.lost && !t.duplicated && !t.out_of_order && !t.invalid;
     return exact && !lg->failed && t.ready == o->pairs ? 0 : 1;
 }

@@ -36,7 +36,7 @@ void sr_seqcheck_record(sr_seqcheck *c, uint64_t n)
     }
     uint64_t mask = 1ull << (i % 64);
     if (c->bits[i / 64] & mask) {
-        c->duplicates++;
+        c->duplicated++;
         return;
     }
     c->bits[i / 64] |= mask;

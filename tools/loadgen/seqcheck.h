@@ -13,7 +13,7 @@ typedef struct sr_seqcheck {
     uint64_t nbits;        /* capacity in messages */
     uint64_t distinct;     /* different numbers received */
     uint64_t highest;      /* highest number received */
-    uint64_t duplicates;   /* receipts of a number already received */
+    uint64_t duplicated;   /* receipts of a number already received */
     uint64_t out_of_order; /* first receipts of a number below the highest */
     uint64_t invalid;      /* 0, or absurdly far ahead */
 } sr_seqcheck;
