@@ -130,19 +130,21 @@ static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char 
     size_t remaining = lws_remaining_packet_payload(wsi);
     bool final = lws_is_final_fragment(wsi) && remaining == 0;
     if (pss->too_big || pss->rx.len + len + remaining > (size_t)t->cfg->max_message_bytes) {
-        if (!pss->too_big) sr_core_error(t->core, SR_ERROR_TOO_BIG);
-        pss->too_big = true;
-        sr_buf_reset(&pss->rx);
-        /* Close at the end of this frame when that is near: lws then reads what
-         * the client still sends as frames while it waits for the close reply.
-         * Closed mid-frame, it would read payload as frame headers and reset
-         * the connection before the client saw the 1009. (With a 64 KiB receive
-         * buffer frames that size came whole, so this was the behaviour.) */
-        if (remaining && remaining <= 64 * 1024) return 0;
-        static const char reason[] = "message too big";
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)reason,
-                         sizeof reason - 1);
-        return -1;
+        /* Our own close frame, and what the client still sends is read and
+         * dropped until its close reply (or the reply timeout): closing from
+         * here mid-frame (lws_close_reason and -1), lws would parse the rest of
+         * the frame as frame headers and reset the socket before a client
+         * still sending fragments saw the 1009. */
+        if (!pss->too_big) {
+            sr_core_error(t->core, SR_ERROR_TOO_BIG);
+            pss->too_big = true;
+            sr_buf_free(&pss->rx);
+            if (pss->conn)
+                sr_conn_close(pss->conn, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+            else
+                transport_close(pss, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+        }
+        return 0;
     }
     if (!pss->conn) return 0;
     bool binary = lws_frame_is_binary(wsi);
