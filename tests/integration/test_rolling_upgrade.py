@@ -36,6 +36,10 @@ import websockets
 
 from conftest import PREFIX, SCALE, eventually, http_get, redis_client
 
+# Load and timing tests: the normal suite runs them; the sanitizer suite skips
+# them (make integration-asan runs -m "not slow") to keep make test short.
+pytestmark = pytest.mark.slow
+
 PAIRS = 50
 SEND_INTERVAL = 0.2  # seconds between two messages of one client (both sides send)
 DRAIN = 2

@@ -414,6 +414,7 @@ async def test_service_unavailable_while_redis_is_down(single):
 
 # ---- SIGKILL --------------------------------------------------------------------------------
 
+@pytest.mark.slow  # about 14 s of waiting for node liveness; skipped under ASan
 async def test_counts_drop_after_sigkill(cluster):
     """Kills node 2 for good: keep this the module's last test on `cluster`."""
     base_s, base_c = await settled_counts(cluster)

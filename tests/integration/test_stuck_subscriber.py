@@ -15,6 +15,10 @@ import pytest
 from conftest import SCALE, join, pair_web
 from devcluster import free_port, tail_file
 
+# Load and timing tests: the normal suite runs them; the sanitizer suite skips
+# them (make integration-asan runs -m "not slow") to keep make test short.
+pytestmark = pytest.mark.slow
+
 
 class FreezableProxy:
     """TCP proxy to Redis. freeze_subscribers() stops forwarding Redis -> node on
