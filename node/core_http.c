@@ -123,18 +123,6 @@ static void append_time(sr_buf *out, const char *name, const char *ms, size_t le
     sr_buf_printf(out, ",\"%s\":\"%s\"", name, stamp);
 }
 
-static const char *entry_field(const sr_reply *e, const char *name, size_t *len)
-{
-    size_t n = sr_reply_count(e), nlen = strlen(name);
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        size_t klen;
-        const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
-        if (k && klen == nlen && !memcmp(k, name, nlen))
-            return sr_reply_str(sr_reply_at(e, i + 1), len);
-    }
-    return NULL;
-}
-
 /* One session as JSON, from {kind, id, field, value, ...}. */
 static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
 {
@@ -153,7 +141,7 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0) continue;
         char info_name[160];
         snprintf(info_name, sizeof info_name, "i:%.*s", (int)(klen - 2), k + 2);
-        const char *info = entry_field(e, info_name, &len);
+        const char *info = sr_reply_field(e, 2, info_name, &len);
         sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
         sr_buf_append_json_string(out, k + 2, klen - 2);
         sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
@@ -165,11 +153,11 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         online += vlen > 0;
     }
     sr_buf_printf(out, "],\"onlineMembers\":%u", online);
-    const char *v = entry_field(e, "seq", &len);
+    const char *v = sr_reply_field(e, 2, "seq", &len);
     sr_buf_printf(out, ",\"seq\":%.*s", v ? (int)len : 1, v ? v : "0");
-    v = entry_field(e, "created", &len);
+    v = sr_reply_field(e, 2, "created", &len);
     append_time(out, "created", v, len);
-    v = entry_field(e, "active", &len);
+    v = sr_reply_field(e, 2, "active", &len);
     append_time(out, "lastActivity", v, len);
     if (with_state) {
         sr_buf_append_str(out, ",\"state\":{");

@@ -383,22 +383,10 @@ static void join_finish(join_op *op, int status, const sr_join_result *r)
     sr_conn_unref(c);
 }
 
-static const char *reply_field(const sr_reply *r, size_t first, const char *name, size_t *len)
-{
-    size_t n = sr_reply_count(r), nlen = strlen(name);
-    for (size_t i = first; i + 1 < n; i += 2) {
-        size_t klen;
-        const char *k = sr_reply_str(sr_reply_at(r, i), &klen);
-        if (k && klen == nlen && memcmp(k, name, nlen) == 0)
-            return sr_reply_str(sr_reply_at(r, i + 1), len);
-    }
-    return NULL;
-}
-
 static uint64_t field_u64(const sr_reply *r, const char *name, bool *found)
 {
     size_t len;
-    const char *v = reply_field(r, 2, name, &len);
+    const char *v = sr_reply_field(r, 2, name, &len);
     if (found) *found = v != NULL;
     return v ? strtoull(v, NULL, 10) : 0;
 }
@@ -567,7 +555,7 @@ void sr_session_join_failed(sr_conn *c)
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len)
 {
     size_t dummy;
-    return reply_field(r->fields, 2, name, len ? len : &dummy);
+    return sr_reply_field(r->fields, 2, name, len ? len : &dummy);
 }
 
 void sr_join_each_online(sr_conn *c, const sr_join_result *r,

@@ -210,18 +210,6 @@ static void on_created(sr_http_req *r, const sr_reply *reply, void *arg)
     auth_op_free(op);
 }
 
-static const char *account_field(const sr_reply *reply, const char *name, size_t *len)
-{
-    size_t n = sr_reply_count(reply), nlen = strlen(name);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        size_t klen;
-        const char *k = sr_reply_str(sr_reply_at(reply, i), &klen);
-        if (k && klen == nlen && !memcmp(k, name, nlen))
-            return sr_reply_str(sr_reply_at(reply, i + 1), len);
-    }
-    return NULL;
-}
-
 /* A record the login of an unknown email is checked against, so that it
  * costs as much as a real one and timing does not tell which emails exist. */
 static const char *dummy_record(void)
@@ -241,9 +229,9 @@ static void on_account(sr_http_req *r, const sr_reply *reply, void *arg)
         return;
     }
     size_t idlen = 0, plen = 0, clen = 0;
-    const char *id = account_field(reply, "id", &idlen);
-    const char *stored = account_field(reply, "password", &plen);
-    const char *created = account_field(reply, "created", &clen);
+    const char *id = sr_reply_field(reply, 0, "id", &idlen);
+    const char *stored = sr_reply_field(reply, 0, "password", &plen);
+    const char *created = sr_reply_field(reply, 0, "created", &clen);
     char record[SR_PASSWORD_STORED_MAX];
     bool known = id && stored && idlen <= SR_DS_ID_LEN && plen < sizeof record;
     if (known) {

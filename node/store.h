@@ -29,6 +29,9 @@ long long sr_reply_int(const sr_reply *r); /* integers, or strings holding one *
 const char *sr_reply_str(const sr_reply *r, size_t *len);
 size_t sr_reply_count(const sr_reply *r);
 const sr_reply *sr_reply_at(const sr_reply *r, size_t i);
+/* In a flat field/value list (HGETALL) starting at element first: the value
+ * of field name, or NULL. */
+const char *sr_reply_field(const sr_reply *r, size_t first, const char *name, size_t *len);
 
 typedef void sr_store_cb(const sr_reply *reply, void *privdata);
 

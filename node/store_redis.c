@@ -95,6 +95,18 @@ const sr_reply *sr_reply_at(const sr_reply *r, size_t i)
     return i < sr_reply_count(r) ? (const sr_reply *)R(r)->element[i] : NULL;
 }
 
+const char *sr_reply_field(const sr_reply *r, size_t first, const char *name, size_t *len)
+{
+    size_t n = sr_reply_count(r), nlen = strlen(name);
+    for (size_t i = first; i + 1 < n; i += 2) {
+        size_t klen;
+        const char *k = sr_reply_str(sr_reply_at(r, i), &klen);
+        if (k && klen == nlen && memcmp(k, name, nlen) == 0)
+            return sr_reply_str(sr_reply_at(r, i + 1), len);
+    }
+    return NULL;
+}
+
 /* ---------- plumbing ---------- */
 
 static void load_scripts(sr_store *s)
