@@ -21,6 +21,7 @@ COPY cmake cmake
 COPY shared shared
 COPY node node
 COPY tests/unit tests/unit
+COPY tools/loadgen tools/loadgen
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null \
     && cmake --build build --target syncrelay -j"$(nproc)" \
     && strip build/syncrelay
