@@ -386,7 +386,6 @@ static void handle_discover(sr_conn *c, const sr_json_doc *d)
 
 typedef struct request_op {
     char request[32], target[PEERSYNC_USER_MAX + 1], session[32];
-    char other_profile[1024]; /* SESSION_CREATED's peer */
 } request_op;
 
 static void on_request_delivered(sr_conn *c, const sr_post_result *r, void *arg)
