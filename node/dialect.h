@@ -41,6 +41,9 @@ const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t l
                                    struct sr_json_doc *doc, char *type, size_t cap,
                                    const char *no_type);
 
+/* "Unknown message type: <type>" in buf, counted as a bad request. */
+const char *sr_dialect_unknown_type(struct sr_conn *c, const char *type, char *buf, size_t cap);
+
 /* Words for a failed join or publish that mean the same in every room
  * dialect (full, rate limited, unavailable, busy); NULL for the others
  * (unknown session, not joined...), which each dialect words itself. */

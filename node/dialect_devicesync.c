@@ -177,40 +177,14 @@ static void list_online(sr_conn *c, const char *member, size_t len, void *arg)
 static void send_restored(sr_conn *c, const sr_join_result *r)
 {
     sr_ds_state *st = STATE(c);
-    sr_buf b, versions;
+    sr_buf b;
     sr_buf_init(&b);
-    sr_buf_init(&versions);
     sr_sio_event_begin(&b, NULL, -1, "session-restored");
     sr_buf_printf(&b, ",{\"deviceId\":\"%s\",\"userId\":", st->device);
     sr_buf_append_json_string(&b, st->user, strlen(st->user));
-    sr_buf_append_str(&b, ",\"sessionData\":{");
-    size_t n = sr_reply_count(r->fields);
-    bool first = true, vfirst = true;
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        size_t klen, vlen;
-        const char *k = sr_reply_str(sr_reply_at(r->fields, i), &klen);
-        const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
-        if (!k || !v || klen < 3 || k[1] != ':') continue;
-        if (k[0] == 's') {
-            sr_json_doc doc;
-            if (!first) sr_buf_append_str(&b, ",");
-            first = false;
-            sr_buf_append_json_string(&b, k + 2, klen - 2);
-            sr_buf_append_str(&b, ":");
-            if (vlen && sr_json_parse(&doc, v, vlen) == 0)
-                sr_buf_append(&b, v, vlen);
-            else
-                sr_buf_append_str(&b, "null");
-        } else if (k[0] == 'v') {
-            if (!vfirst) sr_buf_append_str(&versions, ",");
-            vfirst = false;
-            sr_buf_append_json_string(&versions, k + 2, klen - 2);
-            sr_buf_printf(&versions, ":%lld", strtoll(v, NULL, 10));
-        }
-    }
-    sr_buf_append_str(&b, "},\"versions\":{");
-    if (versions.len) sr_buf_append(&b, versions.data, versions.len);
-    sr_buf_append_str(&b, "},\"devices\":[");
+    sr_buf_append_str(&b, ",");
+    sr_ds_append_state(&b, r->fields, 2);
+    sr_buf_append_str(&b, ",\"devices\":[");
     append_info_entry(&b, r, st->device, strlen(st->device));
     void *arg[2] = {&b, (void *)r};
     sr_join_each_online(c, r, list_online, arg);
@@ -218,7 +192,6 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
     sr_sio_event_end(&b);
     sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
-    sr_buf_free(&versions);
 }
 
 static void start_join(sr_conn *c, bool create);

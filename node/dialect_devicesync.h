@@ -80,5 +80,10 @@ int sr_ds_verify(const sr_config *cfg, const char *token, size_t len, char *user
 int sr_ds_sign(const sr_config *cfg, const char *user, const char *email, char **token);
 /* The dialect's REST endpoints (the dialect's http hook). */
 bool sr_ds_http(struct sr_http_req *r);
+/* Appends "sessionData":{key:state},"versions":{key:n} from the session
+ * hash's field/value list starting at element first (session-restored and
+ * GET /api/session say the same). */
+struct sr_reply;
+void sr_ds_append_state(sr_buf *b, const struct sr_reply *fields, size_t first);
 
 #endif

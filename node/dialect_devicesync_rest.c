@@ -379,41 +379,15 @@ static void on_session(sr_http_req *r, const sr_reply *reply, void *arg)
     if (!reply) {
         unavailable(r);
     } else {
-        sr_buf b, versions;
+        sr_buf b;
         sr_buf_init(&b);
-        sr_buf_init(&versions);
         sr_buf_append_str(&b, "{\"userId\":");
         sr_buf_append_json_string(&b, user, strlen(user));
-        sr_buf_append_str(&b, ",\"sessionData\":{");
-        size_t n = sr_reply_count(reply);
-        bool first = true;
-        for (size_t i = 0; i + 1 < n; i += 2) {
-            size_t klen, vlen;
-            const char *k = sr_reply_str(sr_reply_at(reply, i), &klen);
-            const char *v = sr_reply_str(sr_reply_at(reply, i + 1), &vlen);
-            sr_json_doc doc;
-            if (!k || !v || klen < 3 || k[1] != ':') continue;
-            if (k[0] == 's') {
-                if (!first) sr_buf_append_str(&b, ",");
-                first = false;
-                sr_buf_append_json_string(&b, k + 2, klen - 2);
-                sr_buf_append_str(&b, ":");
-                if (vlen && sr_json_parse(&doc, v, vlen) == 0)
-                    sr_buf_append(&b, v, vlen);
-                else
-                    sr_buf_append_str(&b, "null");
-            } else if (k[0] == 'v') {
-                if (versions.len) sr_buf_append_str(&versions, ",");
-                sr_buf_append_json_string(&versions, k + 2, klen - 2);
-                sr_buf_printf(&versions, ":%lld", strtoll(v, NULL, 10));
-            }
-        }
-        sr_buf_append_str(&b, "},\"versions\":{");
-        if (versions.len) sr_buf_append(&b, versions.data, versions.len);
-        sr_buf_append_str(&b, "}}");
+        sr_buf_append_str(&b, ",");
+        sr_ds_append_state(&b, reply, 0);
+        sr_buf_append_str(&b, "}");
         sr_http_respond(r, 200, NULL, b.data, b.len);
         sr_buf_free(&b);
-        sr_buf_free(&versions);
     }
     free(user);
 }
@@ -481,4 +455,38 @@ bool sr_ds_http(sr_http_req *r)
         return false;
     }
     return true;
+}
+
+void sr_ds_append_state(sr_buf *b, const sr_reply *fields, size_t first)
+{
+    sr_buf versions;
+    sr_buf_init(&versions);
+    sr_buf_append_str(b, "\"sessionData\":{");
+    bool empty = true;
+    size_t n = sr_reply_count(fields);
+    for (size_t i = first; i + 1 < n; i += 2) {
+        size_t klen, vlen;
+        const char *k = sr_reply_str(sr_reply_at(fields, i), &klen);
+        const char *v = sr_reply_str(sr_reply_at(fields, i + 1), &vlen);
+        sr_json_doc doc;
+        if (!k || !v || klen < 3 || k[1] != ':') continue;
+        if (k[0] == 's') {
+            if (!empty) sr_buf_append_str(b, ",");
+            empty = false;
+            sr_buf_append_json_string(b, k + 2, klen - 2);
+            sr_buf_append_str(b, ":");
+            if (vlen && sr_json_parse(&doc, v, vlen) == 0)
+                sr_buf_append(b, v, vlen);
+            else
+                sr_buf_append_str(b, "null");
+        } else if (k[0] == 'v') {
+            if (versions.len) sr_buf_append_str(&versions, ",");
+            sr_buf_append_json_string(&versions, k + 2, klen - 2);
+            sr_buf_printf(&versions, ":%lld", strtoll(v, NULL, 10));
+        }
+    }
+    sr_buf_append_str(b, "},\"versions\":{");
+    if (versions.len) sr_buf_append(b, versions.data, versions.len);
+    sr_buf_append_str(b, "}");
+    sr_buf_free(&versions);
 }

@@ -202,9 +202,7 @@ static void tokensync_message(sr_conn *c, const char *data, size_t len, bool bin
         sr_conn_send(c, pong, sizeof pong - 1);
     } else {
         char msg[128];
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
-        snprintf(msg, sizeof msg, "Unknown message type: %s", type);
-        send_error(c, msg);
+        send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
     }
 }
 

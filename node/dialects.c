@@ -4,6 +4,7 @@
 #include "dialect.h"
 #include "sr_json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -67,4 +68,11 @@ const char *sr_status_words(int status)
     default:
         return NULL;
     }
+}
+
+const char *sr_dialect_unknown_type(sr_conn *c, const char *type, char *buf, size_t cap)
+{
+    sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+    snprintf(buf, cap, "Unknown message type: %s", type);
+    return buf;
 }
