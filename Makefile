@@ -55,7 +55,7 @@ deploy-check: build k8s-tools
 test: unit deploy-check integration integration-asan
 
 format:
-	clang-format -i shared/*.[ch] node/*.[ch] tests/unit/*.[ch]
+	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] tests/unit/*.[ch]
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

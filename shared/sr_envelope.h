@@ -7,7 +7,7 @@
  * session's join number <seq>), 'k' the end of the session (deleted by an
  * admin: its members are told and closed). <to> is '*' (all
  * members but the sender), '@' (all members) or one member id. The Lua
- * scripts in node/scripts write the same format. */
+ * scripts in node/redis/scripts write the same format. */
 #ifndef SR_ENVELOPE_H
 #define SR_ENVELOPE_H
 

@@ -1,7 +1,7 @@
 /* store_peersync.h - Redis records of the peersync dialect (seed 003):
  * presence entries and their index, pending connection requests, peer
  * sessions, pair records and each user's set of sessions. Every update is
- * one of the node/scripts/peersync_*.lua scripts. No hiredis here.
+ * one of the node/redis/scripts/peersync_*.lua scripts. No hiredis here.
  *
  *   <prefix>peersync:peer:{<user>}           hash  presence (holder, profile, role, ide, status)
  *   <prefix>peersync:peers                   zset  user -> last refresh (ms): the presence index

@@ -1,5 +1,5 @@
 /* store_script.h - for store files other than store_redis.c (store_post.c,
- * store_peersync.c): run a Lua script of node/scripts over the store's
+ * store_peersync.c): run a Lua script of node/redis/scripts over the store's
  * connection without a row in store_redis.c's table. A script is loaded once
  * per Redis connection (SCRIPT LOAD sent just before its first EVALSHA), so
  * a restarted or flushed Redis gets it again. Store layer only. */

@@ -1,7 +1,7 @@
 /* store_accounts.c - Redis records of the device-sync dialect (accounts,
  * devices, the register/login rate limit) behind store_accounts.h. Multi-step
  * updates are the Lua scripts account_create, device_register, device_seen and
- * devices_read (node/scripts), run through store_script.h. */
+ * devices_read (node/redis/scripts), run through store_script.h. */
 #include "store_accounts.h"
 #include "store_script.h"
 

@@ -1,5 +1,5 @@
 /* store_peersync.c - the peersync dialect's Redis records (store_peersync.h),
- * each update one script of node/scripts/peersync_*.lua. */
+ * each update one script of node/redis/scripts/peersync_*.lua. */
 #include "store_peersync.h"
 #include "store_script.h"
 
