@@ -35,11 +35,11 @@ if [ ${#missing[@]} -gt 0 ] || [ $need_src -eq 1 ]; then
             $sudo tee /etc/apt/sources.list.d/syncrelay-src.sources >/dev/null
     fi
     echo "install-deps: apt-get update"
-    $sudo apt-get update -qq
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}"
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ $need_src -eq 1 ]; then

@@ -21,8 +21,8 @@ sudo=""
 # The checks (tests/deploy) parse YAML with Debian's python3-yaml.
 if ! dpkg-query -W -f='${Status}' python3-yaml 2>/dev/null | grep -q "install ok installed"; then
     echo "install-k8s-tools: installing python3-yaml"
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
         python3-yaml >/dev/null
 fi
 
@@ -32,8 +32,8 @@ fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "install-k8s-tools: installing nodejs and npm"
-    $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
         nodejs npm >/dev/null
 fi
 
