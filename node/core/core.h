@@ -13,7 +13,9 @@
 #include "bus.h"
 #include "config.h"
 #include "dialect.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "sr_frame.h"
 #include "sr_map.h"
 #include "store.h"
@@ -298,10 +300,5 @@ void sr_http_unref(sr_http_req *r);
 const char *sr_http_bearer(const sr_http_req *r, size_t *len);
 /* The admin API (GET/DELETE /api/sessions...): returns true when it took r. */
 bool sr_admin_http(sr_http_req *r);
-
-uint64_t sr_now_ms(void); /* wall clock */
-/* ISO 8601 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z (out >= 32). */
-void sr_iso_time(uint64_t ms, char *out, size_t cap);
-uint64_t sr_monotonic_ms(void);
 
 #endif

@@ -293,7 +293,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     sr_json_doc auth;
     bool has_auth =
         p->data.type == SR_JSON_OBJECT && sr_json_parse(&auth, p->data.p, p->data.n) == 0;
-    static char token[SR_JWT_MAX_TOKEN + 1];
+    char token[SR_JWT_MAX_TOKEN + 1];
     bool bad = false;
     if (!auth_string(has_auth ? &auth : NULL, "token", token, sizeof token, &bad)) {
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);

@@ -256,7 +256,7 @@ static void handle_auth(sr_conn *c, const sr_json_doc *d)
     int n = sr_json_string(t, token, SR_JWT_MAX_TOKEN + 1);
     const char *code = "ERR_1002", *message = "Token invalid: not a string of at most 16 KiB";
     peersync_identity who;
-    int rc = n < 0 ? -1 : peersync_verify(token, (size_t)n, &who, &code, &message);
+    int rc = n < 0 ? -1 : sr_peersync_verify(token, (size_t)n, &who, &code, &message);
     free(token);
     if (rc < 0) {
         send_coded(c, "AUTH_FAILED", code, message);
@@ -455,7 +455,7 @@ static void handle_request(sr_conn *c, const sr_json_doc *d)
     if (!check_registered(c)) return;
     request_op *op = sr_xcalloc(1, sizeof *op);
     if (get_string(d, "targetId", op->target, sizeof op->target) != 1 ||
-        !peersync_valid_user(op->target) || !strcmp(op->target, STATE(c)->who.user)) {
+        !sr_peersync_valid_user(op->target) || !strcmp(op->target, STATE(c)->who.user)) {
         send_error(c, "ERR_2001", "Peer not found");
         free(op);
         return;
@@ -744,5 +744,5 @@ const sr_dialect sr_dialect_peersync = {
     .close = peersync_close,
     .superseded = peersync_superseded,
     .ended = peersync_ended,
-    .http = peersync_http,
+    .http = sr_peersync_http,
 };

@@ -29,12 +29,12 @@ typedef struct peersync_identity {
 
 /* Verifies a token. Returns 0, or -1 with the seed's error code (ERR_1001
  * missing, ERR_1002 invalid, ERR_1003 expired) and a message. */
-int peersync_verify(const char *token, size_t len, peersync_identity *who, const char **code,
-                    const char **message);
+int sr_peersync_verify(const char *token, size_t len, peersync_identity *who, const char **code,
+                       const char **message);
 /* A userId that can name Redis keys and envelopes: 1..100 bytes, no control
  * characters, no braces. */
-bool peersync_valid_user(const char *user);
+bool sr_peersync_valid_user(const char *user);
 /* GET /api/v1/auth/public-key, GET /api/v1/auth/verify, POST /api/v1/auth/dev-token. */
-bool peersync_http(struct sr_http_req *r);
+bool sr_peersync_http(struct sr_http_req *r);
 
 #endif

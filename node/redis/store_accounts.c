@@ -4,10 +4,10 @@
  * devices_read (node/redis/scripts), run through store_script.h. */
 #include "store_accounts.h"
 #include "store_script.h"
+#include "sr_clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 extern const char sr_lua_account_create[], sr_lua_device_register[], sr_lua_device_seen[],
     sr_lua_devices_read[], sr_lua_ratelimit[];
@@ -25,10 +25,7 @@ static const char *prefix(const sr_store *s)
 
 static void now_ms(char *out, size_t cap)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(out, cap, "%llu",
-             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(out, cap, "%llu", (unsigned long long)sr_now_ms());
 }
 
 static void account_key(const sr_store *s, char *out, size_t cap, const char *email)

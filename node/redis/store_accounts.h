@@ -1,7 +1,7 @@
 /* store_accounts.h - the device-sync dialect's own Redis records: accounts
  * and device records (neither expires), the register/login rate limit, and
  * reads of a user's devices and session for the REST endpoints. Implemented
- * in store_accounts.c over store_eval.h; callbacks get a NULL reply when Redis
+ * in store_accounts.c over store_script.h; callbacks get a NULL reply when Redis
  * is unreachable or did not answer in time. Keys (after KEY_PREFIX):
  *   account:{<email>}         hash  id, email, password (scrypt record), created
  *   devices:{<user id>}       hash  f:<device> first seen, l:<device> last seen,

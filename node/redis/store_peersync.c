@@ -2,10 +2,10 @@
  * each update one script of node/redis/scripts/peersync_*.lua. */
 #include "store_peersync.h"
 #include "store_script.h"
+#include "sr_clock.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 extern const char sr_lua_peersync_register[], sr_lua_peersync_discover[], sr_lua_peersync_refresh[],
     sr_lua_peersync_request[], sr_lua_peersync_respond[], sr_lua_peersync_leave[];
@@ -26,11 +26,8 @@ typedef struct ctx {
 
 static void ctx_init(ctx *x, sr_store *s)
 {
-    struct timespec ts;
     const sr_config *cfg = sr_store_config(s);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(x->now, sizeof x->now, "%llu",
-             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(x->now, sizeof x->now, "%llu", (unsigned long long)sr_now_ms());
     snprintf(x->ttl, sizeof x->ttl, "%d", cfg->session_ttl);
     x->prefix = cfg->key_prefix;
 }

@@ -1,12 +1,12 @@
 /* store_post.c - sr_store_post: one round trip that sequences, retains and
  * publishes a message in a session its poster is not a member of. */
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "store_post.h"
 #include "store_script.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 extern const char sr_lua_session_post[];
 static sr_store_script post_script = {.source = sr_lua_session_post};
@@ -18,7 +18,6 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
     char at[16];
     const char *argv[SR_STORE_EVAL_MAX_ARGS];
     size_t lens[SR_STORE_EVAL_MAX_ARGS];
-    struct timespec ts;
     if (a->nparts > SR_STORE_EVAL_MAX_ARGS - 12) return -1;
     if (a->id)
         snprintf(key, sizeof key, "%ssession:%s:{%s}", cfg->key_prefix, a->kind, a->id);
@@ -27,9 +26,7 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
     snprintf(session_prefix, sizeof session_prefix, "%ssession:%s:", cfg->key_prefix, a->kind);
     snprintf(chan_prefix, sizeof chan_prefix, "%schan:%s:", cfg->key_prefix, a->kind);
     snprintf(ttl, sizeof ttl, "%d", cfg->session_ttl);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(now, sizeof now, "%llu",
-             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(now, sizeof now, "%llu", (unsigned long long)sr_now_ms());
     snprintf(hist, sizeof hist, "%d", cfg->history_size);
     snprintf(touch, sizeof touch, "%u", a->touch_ms);
     snprintf(at, sizeof at, "%d", a->seq_after);

@@ -1,8 +1,10 @@
 /* store_redis.c - store.h over one hiredis command connection. Multi-step
- * updates are the Lua scripts of node/scripts (embedded at build time),
+ * updates are the Lua scripts of node/redis/scripts (embedded at build time),
  * loaded on every (re)connect and called with EVALSHA. */
 #include "redis_conn.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "sr_log.h"
 #include "store.h"
 #include "store_script.h"
@@ -10,7 +12,6 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
     sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[],
@@ -236,10 +237,8 @@ static const char *decimal(char *out, long long v)
 
 static void now_str(char *out, size_t cap)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     (void)cap;
-    decimal(out, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    decimal(out, (long long)sr_now_ms());
 }
 
 /* ---------- operations ---------- */
@@ -327,7 +326,8 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         argv[n] = fixed[i];
         lens[n] = strlen(fixed[i]);
     }
-    /* ARGV[11..15]: the state update and its check */
+    /* ARGV[11..15]: the state update and its check; ARGV[16..17]: the target
+     * must be online */
     const char *operand = a->state_operand ? a->state_operand : "";
     size_t operand_len = a->state_operand ? a->state_operand_len : 0;
     if (a->state_check == 'v') {
@@ -346,7 +346,6 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
                            strlen(check),         operand_len,
                            strlen(vat),           1,
                            strlen(s->node_prefix)};
-    /* ARGV[16..17]: the target must be online */
     for (size_t i = 0; i < 7; i++, n++) {
         argv[n] = state[i];
         lens[n] = state_lens[i];

@@ -4,6 +4,7 @@
  * round trip). Headers can only be written from a WRITEABLE callback, so an
  * answer is kept in the pss until then. */
 #include "transport_lws.h"
+#include "sr_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>

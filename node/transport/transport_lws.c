@@ -4,6 +4,7 @@
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
 #include "sr_log.h"
+#include "sr_alloc.h"
 #include "transport_lws.h"
 
 #include <event2/event.h>

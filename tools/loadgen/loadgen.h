@@ -13,6 +13,7 @@
 
 #include "hist.h"
 #include "seqcheck.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 
 #include <stdbool.h>

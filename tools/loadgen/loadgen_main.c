@@ -9,6 +9,7 @@
  *   --capacity N           N idle paired connections; reports the nodes' RSS
  *                          per connection (--pid-web/--pid-figma) */
 #include "loadgen.h"
+#include "sr_alloc.h"
 #include "loadgen_report.h"
 
 #include <errno.h>
