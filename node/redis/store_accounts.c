@@ -9,15 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const char sr_lua_account_create[], sr_lua_device_register[], sr_lua_device_seen[],
-    sr_lua_devices_read[], sr_lua_ratelimit[];
-
-static sr_store_script account_create = {.source = sr_lua_account_create};
-static sr_store_script device_register = {.source = sr_lua_device_register};
-static sr_store_script device_seen = {.source = sr_lua_device_seen};
-static sr_store_script devices_read = {.source = sr_lua_devices_read};
-static sr_store_script ratelimit = {.source = sr_lua_ratelimit};
-
 static const char *prefix(const sr_store *s)
 {
     return sr_store_config(s)->key_prefix;
@@ -45,7 +36,7 @@ int sr_store_account_create(sr_store *s, const char *email, const char *user_id,
     account_key(s, key, sizeof key, email);
     now_ms(now, sizeof now);
     const char *args[] = {key, user_id, email, password_record, now};
-    return sr_store_eval(s, &account_create, 1, 5, args, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_ACCOUNT_CREATE, 1, 5, args, NULL, cb, privdata);
 }
 
 int sr_store_account_get(sr_store *s, const char *email, sr_store_cb *cb, void *privdata)
@@ -61,7 +52,7 @@ int sr_store_auth_attempt(sr_store *s, const char *ip, sr_store_cb *cb, void *pr
     char key[256];
     snprintf(key, sizeof key, "%sratelimit:auth:%s", prefix(s), ip);
     const char *args[] = {key, "60"};
-    return sr_store_eval(s, &ratelimit, 1, 2, args, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_RATELIMIT, 1, 2, args, NULL, cb, privdata);
 }
 
 int sr_store_device_register(sr_store *s, const sr_store_device_args *a, sr_store_cb *cb,
@@ -81,7 +72,7 @@ int sr_store_device_register(sr_store *s, const sr_store_device_args *a, sr_stor
     for (int i = 0; i < 9; i++)
         lens[i] = strlen(args[i]);
     lens[4] = a->info_len;
-    return sr_store_eval(s, &device_register, 2, 9, args, lens, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_DEVICE_REGISTER, 2, 9, args, lens, cb, privdata);
 }
 
 void sr_store_device_seen(sr_store *s, const char *user, const char *device)
@@ -90,7 +81,7 @@ void sr_store_device_seen(sr_store *s, const char *user, const char *device)
     devices_key(s, key, sizeof key, user);
     now_ms(now, sizeof now);
     const char *args[] = {key, device, now};
-    sr_store_eval(s, &device_seen, 1, 3, args, NULL, NULL, NULL);
+    sr_store_eval(s, SR_SCRIPT_DEVICE_SEEN, 1, 3, args, NULL, NULL, NULL);
 }
 
 int sr_store_devices(sr_store *s, const char *kind, const char *user, sr_store_cb *cb,
@@ -101,7 +92,7 @@ int sr_store_devices(sr_store *s, const char *kind, const char *user, sr_store_c
     snprintf(session, sizeof session, "%ssession:%s:{%s}", prefix(s), kind, user);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", prefix(s));
     const char *args[] = {key, session, node_prefix};
-    return sr_store_eval(s, &devices_read, 2, 3, args, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_DEVICES_READ, 2, 3, args, NULL, cb, privdata);
 }
 
 int sr_store_session_fields(sr_store *s, const char *kind, const char *id, sr_store_cb *cb,

@@ -7,15 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const char sr_lua_peersync_register[], sr_lua_peersync_discover[], sr_lua_peersync_refresh[],
-    sr_lua_peersync_request[], sr_lua_peersync_respond[], sr_lua_peersync_leave[];
-static sr_store_script register_script = {.source = sr_lua_peersync_register};
-static sr_store_script discover_script = {.source = sr_lua_peersync_discover};
-static sr_store_script refresh_script = {.source = sr_lua_peersync_refresh};
-static sr_store_script request_script = {.source = sr_lua_peersync_request};
-static sr_store_script respond_script = {.source = sr_lua_peersync_respond};
-static sr_store_script leave_script = {.source = sr_lua_peersync_leave};
-
 /* A node whose last heartbeat is older than three beats counts as down. */
 #define STALE_MS "6000"
 
@@ -49,7 +40,7 @@ int sr_store_peer_register(sr_store *s, const sr_store_peer *p, sr_store_cb *cb,
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     const char *argv[] = {peer,    index,  p->user,   p->holder, p->profile,
                           p->role, p->ide, p->status, x.now,     x.ttl};
-    return sr_store_eval(s, &register_script, 2, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_REGISTER, 2, ARGC(argv), argv, NULL, cb, privdata);
 }
 
 int sr_store_peer_discover(sr_store *s, const char *caller, const char *role, const char *ide,
@@ -63,7 +54,7 @@ int sr_store_peer_discover(sr_store *s, const char *caller, const char *role, co
     snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
     const char *argv[] = {index, peer_prefix, node_prefix, caller,  role,
                           ide,   x.now,       x.ttl,       STALE_MS};
-    return sr_store_eval(s, &discover_script, 1, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_DISCOVER, 1, ARGC(argv), argv, NULL, cb, privdata);
 }
 
 int sr_store_peer_refresh(sr_store *s, const char *user, const char *holder, sr_store_cb *cb,
@@ -77,7 +68,7 @@ int sr_store_peer_refresh(sr_store *s, const char *user, const char *holder, sr_
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {peer, index, sessions, user, holder, x.now, x.ttl, prefix};
-    return sr_store_eval(s, &refresh_script, 3, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_REFRESH, 3, ARGC(argv), argv, NULL, cb, privdata);
 }
 
 int sr_store_peer_request(sr_store *s, const char *from, const char *to, const char *holder,
@@ -96,7 +87,7 @@ int sr_store_peer_request(sr_store *s, const char *from, const char *to, const c
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {mine,       theirs, pair,  request,     from,   to,      holder,
                           request_id, x.now,  x.ttl, node_prefix, prefix, STALE_MS};
-    return sr_store_eval(s, &request_script, 4, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_REQUEST, 4, ARGC(argv), argv, NULL, cb, privdata);
 }
 
 int sr_store_peer_respond(sr_store *s, const char *request_id, const char *responder, bool accepted,
@@ -109,7 +100,7 @@ int sr_store_peer_respond(sr_store *s, const char *request_id, const char *respo
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {request, responder, accepted ? "1" : "0", session_id, x.now,
                           x.ttl,   prefix};
-    return sr_store_eval(s, &respond_script, 1, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_RESPOND, 1, ARGC(argv), argv, NULL, cb, privdata);
 }
 
 int sr_store_peer_leave(sr_store *s, const char *user, const char *holder, bool end_sessions,
@@ -125,5 +116,5 @@ int sr_store_peer_leave(sr_store *s, const char *user, const char *holder, bool 
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {peer,  index, sessions, inbox, user, holder, end_sessions ? "1" : "0",
                           prefix};
-    return sr_store_eval(s, &leave_script, 4, ARGC(argv), argv, NULL, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_PEERSYNC_LEAVE, 4, ARGC(argv), argv, NULL, cb, privdata);
 }

@@ -8,9 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const char sr_lua_session_post[];
-static sr_store_script post_script = {.source = sr_lua_session_post};
-
 int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, void *privdata)
 {
     const sr_config *cfg = sr_store_config(s);
@@ -51,5 +48,5 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    return sr_store_eval(s, &post_script, 1, n, argv, lens, cb, privdata);
+    return sr_store_eval(s, SR_SCRIPT_SESSION_POST, 1, n, argv, lens, cb, privdata);
 }

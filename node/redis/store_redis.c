@@ -1,6 +1,6 @@
 /* store_redis.c - store.h over one hiredis command connection. Multi-step
- * updates are the Lua scripts of node/redis/scripts (embedded at build time),
- * loaded on every (re)connect and called with EVALSHA. */
+ * updates are the Lua scripts of node/redis/scripts (the registry sr_scripts.h,
+ * embedded at build time), loaded on every (re)connect and called with EVALSHA. */
 #include "redis_conn.h"
 #include "sr_alloc.h"
 #include "sr_buf.h"
@@ -13,39 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
-    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[],
-    sr_lua_node_session[], sr_lua_sessions_read[], sr_lua_session_delete[],
-    sr_lua_node_sessions_sync[];
-
-enum script {
-    S_JOIN,
-    S_PUBLISH,
-    S_LEAVE,
-    S_HISTORY,
-    S_TOUCH,
-    S_HEARTBEAT,
-    S_RATELIMIT,
-    S_NODE_SESSION,
-    S_SESSIONS_READ,
-    S_DELETE,
-    S_SESSIONS_SYNC,
-    S_COUNT
-};
-static const char *const script_source[] = {
-    sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave,      sr_lua_session_history,
-    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,          sr_lua_node_session,
-    sr_lua_sessions_read, sr_lua_session_delete,  sr_lua_node_sessions_sync,
-};
-_Static_assert(sizeof script_source / sizeof script_source[0] == S_COUNT, "a script per name");
-
 struct sr_store {
     sr_redis redis;
     const sr_config *cfg;
-    char sha[S_COUNT][41];
-    unsigned generation;       /* counts (re)connections: other files' scripts load once per one */
-    char ttl[24], history[24]; /* settings as command arguments, formatted once */
-    char node_prefix[200];     /* "<prefix>node:" */
+    char sha[SR_SCRIPT_COUNT][41]; /* of every script of the registry, computed once */
+    char ttl[24], history[24];     /* settings as command arguments, formatted once */
+    char node_prefix[200];         /* "<prefix>node:" */
 };
 
 /* ---------- replies ---------- */
@@ -110,28 +83,28 @@ const char *sr_reply_field(const sr_reply *r, size_t first, const char *name, si
 
 /* ---------- plumbing ---------- */
 
+/* Every script, on each (re)connect: sent ahead of any EVALSHA on the same
+ * connection, so each is there in time. */
 static void load_scripts(sr_store *s)
 {
-    for (int i = 0; i < S_COUNT; i++) {
-        const char *argv[3] = {"SCRIPT", "LOAD", script_source[i]};
+    for (int i = 0; i < SR_SCRIPT_COUNT; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", sr_scripts[i].text};
         sr_redis_command(&s->redis, NULL, NULL, 3, argv, NULL);
     }
 }
 
 static void on_state(sr_redis *r, bool up, void *privdata)
 {
-    if (!up) return;
-    ((sr_store *)privdata)->generation++;
-    load_scripts(privdata);
+    if (up) load_scripts(privdata);
 }
 
 sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
 {
     sr_store *s = sr_xcalloc(1, sizeof *s);
     s->cfg = cfg;
-    for (int i = 0; i < S_COUNT; i++) {
+    for (int i = 0; i < SR_SCRIPT_COUNT; i++) {
         unsigned char md[SHA_DIGEST_LENGTH];
-        SHA1((const unsigned char *)script_source[i], strlen(script_source[i]), md);
+        SHA1((const unsigned char *)sr_scripts[i].text, strlen(sr_scripts[i].text), md);
         for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
             snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
     }
@@ -253,7 +226,7 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
-                          s->sha[S_JOIN],
+                          s->sha[SR_SCRIPT_SESSION_JOIN],
                           "2",
                           k.session,
                           k.log,
@@ -308,7 +281,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     decimal(at, a->seq_after);
     decimal(vat, a->version_after);
     const char *fixed[] = {"EVALSHA",
-                           s->sha[S_PUBLISH],
+                           s->sha[SR_SCRIPT_SESSION_PUBLISH],
                            "2",
                            session,
                            log,
@@ -367,8 +340,15 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
     char seq[24];
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)last_seq);
-    const char *argv[] = {"EVALSHA", s->sha[S_LEAVE],   "1", k.session, member, owner, seq,
-                          k.channel, event ? event : ""};
+    const char *argv[] = {"EVALSHA",
+                          s->sha[SR_SCRIPT_SESSION_LEAVE],
+                          "1",
+                          k.session,
+                          member,
+                          owner,
+                          seq,
+                          k.channel,
+                          event ? event : ""};
     size_t lens[9];
     for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
@@ -384,7 +364,7 @@ int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t sin
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
     snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
-    const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq, page};
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_HISTORY], "1", k.log, seq, page};
     return sr_redis_command(&s->redis, cb, privdata, 6, argv, NULL);
 }
 
@@ -400,7 +380,8 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
-    const char *fixed[] = {"EVALSHA", s->sha[S_TOUCH], "2", k.session, k.log, ttl, now};
+    const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_TOUCH], "2", k.session, k.log, ttl,
+                           now};
     for (size_t i = 0; i < 7; i++)
         argv[argc++] = fixed[i];
     for (size_t i = 0; i < n; i++) {
@@ -433,7 +414,7 @@ void sr_store_join_failed(sr_store *s, const char *ip)
 {
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
-    const char *argv[] = {"EVALSHA", s->sha[S_RATELIMIT], "1", key, "60"};
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_RATELIMIT], "1", key, "60"};
     sr_redis_command(&s->redis, NULL, NULL, 5, argv, NULL);
 }
 
@@ -457,7 +438,7 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
     snprintf(conns, sizeof conns, "%lld", a->connections);
     snprintf(sess, sizeof sess, "%lld", a->sessions);
     snprintf(started, sizeof started, "%lld", a->started_ms);
-    const char *argv[] = {"EVALSHA",  s->sha[S_HEARTBEAT],
+    const char *argv[] = {"EVALSHA",  s->sha[SR_SCRIPT_NODE_HEARTBEAT],
                           "4",        node,
                           nodes,      sessions,
                           online,     id,
@@ -491,8 +472,9 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
     snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
              boot_id);
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
-    const char *argv[] = {"EVALSHA", s->sha[S_NODE_SESSION], "2", set, online,
-                          k.member,  add ? "1" : "0",        ttl};
+    const char *argv[] = {
+        "EVALSHA", s->sha[SR_SCRIPT_NODE_SESSION], "2", set, online, k.member, add ? "1" : "0",
+        ttl};
     sr_redis_command(&s->redis, NULL, NULL, 8, argv, NULL);
 }
 
@@ -506,9 +488,14 @@ int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const cha
     snprintf(index, sizeof index, "%ssessions", p);
     snprintf(session_prefix, sizeof session_prefix, "%ssession:", p);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
-    const char *fixed[] = {
-        "EVALSHA", s->sha[S_SESSIONS_READ], "1", index, session_prefix, node_prefix, id ? id : "",
-        max};
+    const char *fixed[] = {"EVALSHA",
+                           s->sha[SR_SCRIPT_SESSIONS_READ],
+                           "1",
+                           index,
+                           session_prefix,
+                           node_prefix,
+                           id ? id : "",
+                           max};
     int argc = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[argc++] = fixed[i];
@@ -525,8 +512,11 @@ int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const
     session_keys(s, &k, kind, id);
     snprintf(index, sizeof index, "%ssessions", s->cfg->key_prefix);
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
-    const char *argv[] = {"EVALSHA", s->sha[S_DELETE], "4",       k.session, k.log,
-                          index,     online,           k.channel, envelope,  k.member};
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_DELETE],
+                          "4",       k.session,
+                          k.log,     index,
+                          online,    k.channel,
+                          envelope,  k.member};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
@@ -534,7 +524,7 @@ int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const
     return sr_redis_command(&s->redis, cb, privdata, 10, argv, lens);
 }
 
-/* ---------- scripts of the other store files (store_script.h) ---------- */
+/* ---------- for the other store files (store_script.h) ---------- */
 
 const sr_config *sr_store_config(const sr_store *s)
 {
@@ -547,28 +537,16 @@ int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_
     return sr_redis_command(&s->redis, cb, privdata, argc, (const char **)argv, lens);
 }
 
-int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
-                  const char *const *argv, const size_t *lens, sr_store_cb *cb, void *privdata)
+int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const char *const *argv,
+                  const size_t *lens, sr_store_cb *cb, void *privdata)
 {
     const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
     size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
     char numkeys[16];
     if (argc > SR_STORE_EVAL_MAX_ARGS) return -1;
-    if (!script->sha[0]) {
-        unsigned char md[SHA_DIGEST_LENGTH];
-        SHA1((const unsigned char *)script->source, strlen(script->source), md);
-        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
-            snprintf(&script->sha[k * 2], 3, "%02x", md[k]);
-    }
-    if (script->generation != s->generation) {
-        /* loaded ahead of the EVALSHA on the same connection, so it is there in time */
-        const char *load[3] = {"SCRIPT", "LOAD", script->source};
-        if (sr_redis_command(&s->redis, NULL, NULL, 3, load, NULL) < 0) return -1;
-        script->generation = s->generation;
-    }
     snprintf(numkeys, sizeof numkeys, "%d", nkeys);
     all[0] = "EVALSHA";
-    all[1] = script->sha;
+    all[1] = s->sha[script];
     all[2] = numkeys;
     for (int i = 0; i < 3; i++)
         all_lens[i] = strlen(all[i]);
@@ -588,7 +566,7 @@ void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *c
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char **argv = sr_xmalloc((n + 6) * sizeof *argv);
-    const char *fixed[] = {"EVALSHA", s->sha[S_SESSIONS_SYNC], "2", set, online, ttl};
+    const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_NODE_SESSIONS_SYNC], "2", set, online, ttl};
     for (size_t i = 0; i < 6; i++)
         argv[i] = fixed[i];
     for (size_t i = 0; i < n; i++)
