@@ -214,7 +214,8 @@ typedef struct sr_join_request {
 
 typedef struct sr_join_result {
     uint64_t seq;           /* the session's seq when joined */
-    const sr_reply *fields; /* flat field/value list of the session hash */
+    const sr_field *fields; /* the session hash */
+    size_t nfields;
 } sr_join_result;
 
 typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
@@ -271,9 +272,31 @@ void sr_session_leave(sr_conn *c);
  * token sync from mirror): its state is reset and its open hook runs. */
 void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d);
 
+/* ---------- calls bound to a connection or a request ---------- */
+
+/* A call whose answer comes later holds a reference on the connection or
+ * HTTP request it serves until it calls back, so the answer finds a valid
+ * (maybe dead) object. This is the one place that pattern is written: take
+ * an sr_op, pass it as the store call's argument, call the caller's callback
+ * from the decoded reply, then sr_op_done. cb is the caller's typed callback
+ * kept as a generic function pointer; the code that calls it casts it back. */
+typedef void sr_fn(void);
+#define SR_FN(f) ((sr_fn *)(f))
+typedef struct sr_http_req sr_http_req;
+typedef struct sr_op {
+    sr_core *core;
+    sr_conn *c;     /* bound to a connection ... */
+    sr_http_req *r; /* ... or to an HTTP request */
+    sr_fn *cb;      /* may be NULL */
+    void *arg;
+} sr_op;
+sr_op *sr_op_conn(sr_conn *c, sr_fn *cb, void *arg);
+sr_op *sr_op_http(sr_http_req *r, sr_fn *cb, void *arg);
+/* Drops the reference and frees op (once its callback has run). */
+void sr_op_done(sr_op *op);
+
 /* ---------- HTTP requests (the REST endpoints of every dialect) ---------- */
 
-typedef struct sr_http_req sr_http_req;
 struct sr_http_req {
     sr_core *core;
     void *transport; /* NULL once the client went away: responding does nothing */

@@ -158,3 +158,26 @@ void sr_conn_close(sr_conn *c, int code, const char *reason)
     c->closing = true;
     c->core->transport->close(c->transport, code, reason);
 }
+
+sr_op *sr_op_conn(sr_conn *c, sr_fn *cb, void *arg)
+{
+    sr_op *op = sr_xmalloc(sizeof *op);
+    *op = (sr_op){.core = c->core, .c = c, .cb = cb, .arg = arg};
+    sr_conn_ref(c);
+    return op;
+}
+
+sr_op *sr_op_http(sr_http_req *r, sr_fn *cb, void *arg)
+{
+    sr_op *op = sr_xmalloc(sizeof *op);
+    *op = (sr_op){.core = r->core, .r = r, .cb = cb, .arg = arg};
+    sr_http_ref(r);
+    return op;
+}
+
+void sr_op_done(sr_op *op)
+{
+    if (op->c) sr_conn_unref(op->c);
+    if (op->r) sr_http_unref(op->r);
+    free(op);
+}

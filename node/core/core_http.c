@@ -123,25 +123,25 @@ static void append_time(sr_buf *out, const char *name, const char *ms, size_t le
     sr_buf_printf(out, ",\"%s\":\"%s\"", name, stamp);
 }
 
-/* One session as JSON, from {kind, id, field, value, ...}. */
-static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
+/* One session as JSON. */
+static void append_session(sr_buf *out, const sr_store_session *e, bool with_state)
 {
-    size_t n = sr_reply_count(e), len, klen, vlen;
-    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
-    const char *id = sr_reply_str(sr_reply_at(e, 1), &len);
+    const sr_field *f = e->fields;
+    size_t n = e->nfields, len, klen, vlen;
     sr_buf_append_str(out, "{\"id\":");
-    sr_buf_append_json_string(out, id, len);
+    sr_buf_append_json_string(out, e->id.p ? e->id.p : "", e->id.len);
     sr_buf_append_str(out, ",\"kind\":");
-    sr_buf_append_json_string(out, kind, klen);
+    sr_buf_append_json_string(out, e->kind.p ? e->kind.p : "", e->kind.len);
     sr_buf_append_str(out, ",\"members\":[");
     unsigned online = 0, members = 0;
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
-        const char *v = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
-        if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0) continue;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = f[i].name.p;
+        klen = f[i].name.len;
+        vlen = f[i].value.len;
+        if (klen < 3 || memcmp(k, "m:", 2) != 0) continue;
         char info_name[160];
         snprintf(info_name, sizeof info_name, "i:%.*s", (int)(klen - 2), k + 2);
-        const char *info = sr_reply_field(e, 2, info_name, &len);
+        const char *info = sr_fields_get(f, n, info_name, &len);
         sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
         sr_buf_append_json_string(out, k + 2, klen - 2);
         sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
@@ -153,19 +153,20 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         online += vlen > 0;
     }
     sr_buf_printf(out, "],\"onlineMembers\":%u", online);
-    const char *v = sr_reply_field(e, 2, "seq", &len);
+    const char *v = sr_fields_get(f, n, "seq", &len);
     sr_buf_printf(out, ",\"seq\":%.*s", v ? (int)len : 1, v ? v : "0");
-    v = sr_reply_field(e, 2, "created", &len);
+    v = sr_fields_get(f, n, "created", &len);
     append_time(out, "created", v, len);
-    v = sr_reply_field(e, 2, "active", &len);
+    v = sr_fields_get(f, n, "active", &len);
     append_time(out, "lastActivity", v, len);
     if (with_state) {
         sr_buf_append_str(out, ",\"state\":{");
         bool first = true;
-        for (size_t i = 2; i + 1 < n; i += 2) {
-            const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
-            const char *val = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
-            if (!k || !val || klen < 3 || memcmp(k, "s:", 2) != 0) continue;
+        for (size_t i = 0; i < n; i++) {
+            const char *k = f[i].name.p, *val = f[i].value.p;
+            klen = f[i].name.len;
+            vlen = f[i].value.len;
+            if (klen < 3 || memcmp(k, "s:", 2) != 0) continue;
             if (!first) sr_buf_append_str(out, ",");
             first = false;
             sr_buf_append_json_string(out, k + 2, klen - 2);
@@ -177,42 +178,42 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
     sr_buf_append_str(out, "}");
 }
 
-static bool reply_ok(sr_http_req *r, const sr_reply *reply)
+static bool reply_ok(sr_http_req *r, const sr_store_sessions_result *reply)
 {
-    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) return true;
+    if (reply->status == SR_STORE_OK) return true;
     sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
     sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
     return false;
 }
 
-static void on_list(const sr_reply *reply, void *arg)
+static void on_list(const sr_store_sessions_result *reply, void *arg)
 {
     sr_http_req *r = arg;
     if (reply_ok(r, reply)) {
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"sessions\":[");
-        for (size_t i = 0; i < sr_reply_count(reply); i++) {
+        for (size_t i = 0; i < reply->n; i++) {
             if (i) sr_buf_append_str(&out, ",");
-            append_session(&out, sr_reply_at(reply, i), false);
+            append_session(&out, &reply->sessions[i], false);
         }
-        sr_buf_printf(&out, "],\"count\":%zu}", sr_reply_count(reply));
+        sr_buf_printf(&out, "],\"count\":%zu}", reply->n);
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
     sr_http_unref(r);
 }
 
-static void on_get(const sr_reply *reply, void *arg)
+static void on_get(const sr_store_sessions_result *reply, void *arg)
 {
     sr_http_req *r = arg;
     if (reply_ok(r, reply)) {
-        if (sr_reply_count(reply) == 0) {
+        if (reply->n == 0) {
             sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         } else {
             sr_buf out;
             sr_buf_init(&out);
-            append_session(&out, sr_reply_at(reply, 0), true);
+            append_session(&out, &reply->sessions[0], true);
             sr_http_respond(r, 200, NULL, out.data, out.len);
             sr_buf_free(&out);
         }
@@ -225,14 +226,14 @@ typedef struct delete_op {
     char kind[64], id[128];
 } delete_op;
 
-static void on_deleted(const sr_reply *reply, void *arg)
+static void on_deleted(enum sr_store_status status, bool found, void *arg)
 {
     delete_op *op = arg;
     sr_http_req *r = op->r;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_INT) {
+    if (status != SR_STORE_OK) {
         sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
         sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
-    } else if (sr_reply_int(reply) == 0) {
+    } else if (!found) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
     } else {
         sr_buf out;
@@ -251,22 +252,21 @@ static void on_deleted(const sr_reply *reply, void *arg)
 
 /* DELETE: find the session's kind, then end it (members are told by their
  * nodes through the 'k' envelope). */
-static void on_delete_found(const sr_reply *reply, void *arg)
+static void on_delete_found(const sr_store_sessions_result *reply, void *arg)
 {
     sr_http_req *r = arg;
     if (!reply_ok(r, reply)) {
         sr_http_unref(r);
         return;
     }
-    if (sr_reply_count(reply) == 0) {
+    if (reply->n == 0) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         sr_http_unref(r);
         return;
     }
-    const sr_reply *e = sr_reply_at(reply, 0);
-    size_t klen, ilen;
-    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
-    const char *id = sr_reply_str(sr_reply_at(e, 1), &ilen);
+    const sr_store_session *e = &reply->sessions[0];
+    size_t klen = e->kind.len, ilen = e->id.len;
+    const char *kind = e->kind.p, *id = e->id.p;
     delete_op *op = sr_xcalloc(1, sizeof *op);
     op->r = r; /* the reference moves to op */
     snprintf(op->kind, sizeof op->kind, "%.*s", (int)klen, kind ? kind : "");
@@ -274,9 +274,7 @@ static void on_delete_found(const sr_reply *reply, void *arg)
     sr_buf env;
     sr_buf_init(&env);
     sr_envelope_write(&env, SR_ENVELOPE_END, 0, "admin", "@", "", 0);
-    if (sr_store_session_delete(r->core->store, op->kind, op->id, env.data, env.len, on_deleted,
-                                op) < 0)
-        on_deleted(NULL, op);
+    sr_store_session_delete(r->core->store, op->kind, op->id, env.data, env.len, on_deleted, op);
     sr_buf_free(&env);
 }
 
@@ -301,7 +299,7 @@ bool sr_admin_http(sr_http_req *r)
     size_t nkinds = 0;
     for (size_t i = 0; i < sr_dialect_count && nkinds < 16; i++)
         kinds[nkinds++] = sr_dialects[i]->name;
-    sr_store_cb *cb = NULL;
+    sr_store_sessions_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;
     else if (*id && is_get(r))
@@ -324,7 +322,6 @@ bool sr_admin_http(sr_http_req *r)
         limit = v < 1 ? 1 : v > 10000 ? 10000 : (unsigned)v;
     }
     sr_http_ref(r);
-    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r) < 0)
-        cb(NULL, r);
+    sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r);
     return true;
 }

@@ -28,15 +28,15 @@ void sr_core_error(sr_core *core, enum sr_error_kind kind)
 
 #define SR_SESSIONS_LOG_MS 30000 /* seed 002 logs its active sessions every 30 s */
 
-static void on_heartbeat(const sr_reply *reply, void *arg)
+static void on_heartbeat(const sr_store_heartbeat_result *r, void *arg)
 {
     sr_core *core = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 4) return;
-    long long nodes = sr_reply_int(sr_reply_at(reply, 2));
-    if (sr_reply_int(sr_reply_at(reply, 3)) || core->resync) sr_core_sync_sessions(core);
+    if (r->status != SR_STORE_OK) return;
+    long long nodes = r->nodes;
+    if (r->resync || core->resync) sr_core_sync_sessions(core);
     core->resync = false;
-    core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
-    core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
+    core->cluster_sessions = r->sessions;
+    core->cluster_connections = r->connections;
     if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
         sr_log_info("cluster: %lld live nodes, %lld connections, %lld active sessions", nodes,
                     core->cluster_connections, core->cluster_sessions);

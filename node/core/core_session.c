@@ -186,24 +186,23 @@ static void backlog_retry(evutil_socket_t fd, short what, void *arg)
     sr_conn_unref(c);
 }
 
-static void on_backlog(const sr_reply *reply, void *arg)
+static void on_backlog(const sr_store_history_result *r, void *arg)
 {
     sr_conn *c = arg;
     c->fetching = false;
     if (!sr_conn_alive(c) || c->join_state != SR_CONN_JOINED) goto done;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) < 1) {
+    if (r->status != SR_STORE_OK) {
         /* Redis is away: try again shortly; live traffic stays parked. */
         struct timeval tv = {1, 0};
         sr_conn_ref(c);
         event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
         goto done;
     }
-    bool more = sr_reply_int(sr_reply_at(reply, 0)) != 0; /* the page was cut at its size */
-    for (size_t i = 1; i < sr_reply_count(reply); i++) {
-        size_t len;
-        const char *s = sr_reply_str(sr_reply_at(reply, i), &len);
+    for (size_t i = 0; i < r->n; i++) {
         sr_envelope e;
-        if (!s || sr_envelope_parse(&e, s, len) < 0 || e.seq <= c->last_seq) continue;
+        if (sr_envelope_parse(&e, r->envelopes[i].p, r->envelopes[i].len) < 0 ||
+            e.seq <= c->last_seq)
+            continue;
         sr_frame *f = NULL;
         bool ok = deliver(c, &e, &f);
         if (f) {
@@ -216,7 +215,7 @@ static void on_backlog(const sr_reply *reply, void *arg)
         /* a message published after this read may not reach us: the
          * subscription confirmation fetches again */
         c->catching_up = true;
-    } else if (more || c->pending_seq > c->last_seq) {
+    } else if (r->more || c->pending_seq > c->last_seq) {
         c->catching_up = true; /* the next page, or live traffic went past the read */
         fetch_backlog(c);
     } else {
@@ -232,9 +231,7 @@ static void fetch_backlog(sr_conn *c)
     c->fetching = true;
     c->catching_up = true;
     sr_conn_ref(c);
-    if (sr_store_history(c->core->store, c->session->kind, c->session->id, c->last_seq, on_backlog,
-                         c) < 0)
-        on_backlog(NULL, c);
+    sr_store_history(c->core->store, c->session->kind, c->session->id, c->last_seq, on_backlog, c);
 }
 
 static void on_message(sr_session *s, const sr_envelope *e)
@@ -383,56 +380,45 @@ static void join_finish(join_op *op, int status, const sr_join_result *r)
     sr_conn_unref(c);
 }
 
-static uint64_t field_u64(const sr_reply *r, const char *name, bool *found)
-{
-    size_t len;
-    const char *v = sr_reply_field(r, 2, name, &len);
-    if (found) *found = v != NULL;
-    return v ? strtoull(v, NULL, 10) : 0;
-}
-
-static void on_join_reply(const sr_reply *reply, void *arg)
+static void on_join_reply(const sr_store_join_result *reply, void *arg)
 {
     join_op *op = arg;
     sr_conn *c = op->c;
-    size_t slen;
-    const char *status = reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) >= 2
-                             ? sr_reply_str(sr_reply_at(reply, 0), &slen)
-                             : NULL;
-    if (!status) {
-        if (reply) sr_log_error("join: unexpected reply from Redis");
+    if (reply->status == SR_STORE_UNAVAILABLE) {
         sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
         join_finish(op, SR_ERR_UNAVAILABLE, NULL);
         return;
     }
-    if (!strcmp(status, "unknown")) {
+    if (reply->status == SR_STORE_UNKNOWN) {
         if (op->req.count_failure) sr_store_join_failed(c->core->store, c->ip);
         sr_core_error(c->core, SR_ERROR_UNKNOWN_SESSION);
         join_finish(op, SR_ERR_UNKNOWN_SESSION, NULL);
         return;
     }
-    if (strcmp(status, "ok") != 0) {
-        join_finish(op, !strcmp(status, "exists") ? SR_ERR_EXISTS : SR_ERR_FULL, NULL);
+    if (reply->status != SR_STORE_OK) {
+        join_finish(op, reply->status == SR_STORE_EXISTS ? SR_ERR_EXISTS : SR_ERR_FULL, NULL);
         return;
     }
+    const sr_field *fields = reply->fields;
+    size_t nfields = reply->nfields;
     char dname[140];
-    bool has_d, has_seq;
+    bool has_d;
     snprintf(dname, sizeof dname, "d:%s", op->member);
-    uint64_t seq = field_u64(reply, "seq", &has_seq);
-    uint64_t delivered = field_u64(reply, dname, &has_d);
+    uint64_t seq = sr_fields_u64(fields, nfields, "seq", NULL);
+    uint64_t delivered = sr_fields_u64(fields, nfields, dname, &has_d);
     uint64_t start = op->req.has_last_seq ? op->req.last_seq : has_d ? delivered : seq;
     if (start > seq) start = seq;
 
     if (!sr_conn_alive(c)) { /* the socket went while we waited: give the member back */
         sr_store_leave(c->core->store, c->dialect->name, op->id, op->member, c->owner, start,
-                       op->left.len ? op->left.data : NULL, op->left.len, NULL, NULL);
+                       op->left.len ? op->left.data : NULL, op->left.len);
         join_finish(op, SR_ERR_NOT_JOINED, NULL);
         return;
     }
     snprintf(c->member, sizeof c->member, "%s", op->member);
     sr_buf_reset(&c->left_event);
     if (op->left.len) sr_buf_append(&c->left_event, op->left.data, op->left.len);
-    c->join_number = field_u64(reply, "joins", NULL);
+    c->join_number = sr_fields_u64(fields, nfields, "joins", NULL);
     session_attach(op->session, c);
     sr_store_session_active(c->core->store, c->dialect->name, op->id);
     op->session->pending--;
@@ -442,7 +428,7 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     c->pending_seq = 0;
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
     c->fetching = false;
-    sr_join_result r = {seq, reply};
+    sr_join_result r = {seq, fields, nfields};
     if (op->cb) op->cb(c, SR_OK, &r);
     if (c->session && c->session->subscribed) fetch_backlog(c);
     join_op_free(op);
@@ -464,7 +450,7 @@ static void run_join(join_op *op)
         .info = op->info.len ? op->info.data : NULL,
         .info_len = op->info.len,
     };
-    if (sr_store_join(c->core->store, &a, on_join_reply, op) < 0) on_join_reply(NULL, op);
+    sr_store_join(c->core->store, &a, on_join_reply, op);
 }
 
 /* Subscribes to the session's channel before the join script runs, so that
@@ -489,13 +475,13 @@ static void subscribe_then_join(join_op *op)
     }
 }
 
-static void on_join_failures(const sr_reply *reply, void *arg)
+static void on_join_failures(enum sr_store_status status, long long count, void *arg)
 {
     join_op *op = arg;
-    if (!reply) {
+    if (status != SR_STORE_OK) {
         sr_core_error(op->c->core, SR_ERROR_UNAVAILABLE);
         join_finish(op, SR_ERR_UNAVAILABLE, NULL);
-    } else if (sr_reply_int(reply) >= op->c->core->cfg->join_rate_limit) {
+    } else if (count >= op->c->core->cfg->join_rate_limit) {
         sr_core_error(op->c->core, SR_ERROR_RATE_LIMITED);
         join_finish(op, SR_ERR_RATE_LIMITED, NULL);
     } else {
@@ -539,8 +525,7 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     c->join_state = SR_CONN_JOINING;
     sr_conn_ref(c);
     if (req->count_failure) {
-        if (sr_store_join_failures(c->core->store, c->ip, on_join_failures, op) < 0)
-            on_join_failures(NULL, op);
+        sr_store_join_failures(c->core->store, c->ip, on_join_failures, op);
     } else {
         subscribe_then_join(op);
     }
@@ -554,20 +539,17 @@ void sr_session_join_failed(sr_conn *c)
 
 const char *sr_join_field(const sr_join_result *r, const char *name, size_t *len)
 {
-    size_t dummy;
-    return sr_reply_field(r->fields, 2, name, len ? len : &dummy);
+    return sr_fields_get(r->fields, r->nfields, name, len);
 }
 
 void sr_join_each_online(sr_conn *c, const sr_join_result *r,
                          void (*fn)(sr_conn *c, const char *member, size_t len, void *arg),
                          void *arg)
 {
-    size_t n = sr_reply_count(r->fields);
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        size_t klen, vlen;
-        const char *k = sr_reply_str(sr_reply_at(r->fields, i), &klen);
-        const char *v = sr_reply_str(sr_reply_at(r->fields, i + 1), &vlen);
-        if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0 || vlen == 0) continue;
+    for (size_t i = 0; i < r->nfields; i++) {
+        const char *k = r->fields[i].name.p;
+        size_t klen = r->fields[i].name.len, vlen = r->fields[i].value.len;
+        if (klen < 3 || memcmp(k, "m:", 2) != 0 || vlen == 0) continue;
         if (klen - 2 == strlen(c->member) && !memcmp(k + 2, c->member, klen - 2)) continue;
         fn(c, k + 2, klen - 2, arg);
     }
@@ -575,26 +557,37 @@ void sr_join_each_online(sr_conn *c, const sr_join_result *r,
 
 /* ---------- publishing and leaving ---------- */
 
-static void on_publish_reply(const sr_reply *reply, void *arg)
+static int publish_status(enum sr_store_status s)
+{
+    switch (s) {
+    case SR_STORE_OK:
+        return SR_OK;
+    case SR_STORE_UNPAIRED:
+        return SR_ERR_NOT_PAIRED;
+    case SR_STORE_GONE:
+        return SR_ERR_UNKNOWN_SESSION;
+    case SR_STORE_CONFLICT:
+        return SR_ERR_CONFLICT;
+    case SR_STORE_OFFLINE:
+        return SR_ERR_OFFLINE;
+    case SR_STORE_SUPERSEDED:
+        return SR_ERR_SUPERSEDED;
+    default:
+        return SR_ERR_UNAVAILABLE;
+    }
+}
+
+static void on_publish_reply(const sr_store_publish_result *sr, void *arg)
 {
     sr_conn *c = arg;
-    sr_publish_result r = {.status = SR_ERR_UNAVAILABLE};
-    size_t n = sr_reply_count(reply);
-    const char *s = n >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
-    if (s) {
-        r.seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
-        r.version = n >= 3 ? (uint64_t)sr_reply_int(sr_reply_at(reply, 2)) : 0;
-        r.status = !strcmp(s, "ok")         ? SR_OK
-                   : !strcmp(s, "unpaired") ? SR_ERR_NOT_PAIRED
-                   : !strcmp(s, "gone")     ? SR_ERR_UNKNOWN_SESSION
-                   : !strcmp(s, "conflict") ? SR_ERR_CONFLICT
-                   : !strcmp(s, "offline")  ? SR_ERR_OFFLINE
-                                            : SR_ERR_SUPERSEDED;
-        if (r.status == SR_ERR_CONFLICT && n >= 5) {
-            r.current = sr_reply_str(sr_reply_at(reply, 3), &r.current_len);
-            r.current_version = (uint64_t)sr_reply_int(sr_reply_at(reply, 4));
-        }
-    }
+    sr_publish_result r = {
+        .status = publish_status(sr->status),
+        .seq = sr->seq,
+        .version = sr->version,
+        .current = sr->current.p,
+        .current_len = sr->current.len,
+        .current_version = sr->current_version,
+    };
     if (r.status == SR_OK)
         c->core->metrics.relayed++;
     else if (r.status == SR_ERR_UNAVAILABLE)
@@ -638,7 +631,7 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
     };
     c->publish_cb = cb;
     sr_conn_ref(c);
-    if (sr_store_publish(c->core->store, &a, on_publish_reply, c) < 0) on_publish_reply(NULL, c);
+    sr_store_publish(c->core->store, &a, on_publish_reply, c);
     return SR_OK;
 }
 
@@ -647,18 +640,16 @@ typedef struct state_op {
     sr_state_cb *cb;
 } state_op;
 
-static void on_state(const sr_reply *reply, void *arg)
+static void on_state(const sr_store_state_result *r, void *arg)
 {
     state_op *op = arg;
     sr_conn *c = op->c;
     if (sr_conn_alive(c)) {
-        if (sr_reply_count(reply) != 2) {
+        if (r->status != SR_STORE_OK) {
             sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
             op->cb(c, SR_ERR_UNAVAILABLE, NULL, 0, 0);
         } else {
-            size_t len = 0;
-            const char *value = sr_reply_str(sr_reply_at(reply, 0), &len);
-            op->cb(c, SR_OK, value, value ? len : 0, (uint64_t)sr_reply_int(sr_reply_at(reply, 1)));
+            op->cb(c, SR_OK, r->value.p, r->value.len, r->version);
         }
     }
     sr_conn_unref(c);
@@ -672,8 +663,7 @@ int sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb)
     op->c = c;
     op->cb = cb;
     sr_conn_ref(c);
-    if (sr_store_state(c->core->store, c->session->kind, c->session->id, name, on_state, op) < 0)
-        on_state(NULL, op);
+    sr_store_state(c->core->store, c->session->kind, c->session->id, name, on_state, op);
     return SR_OK;
 }
 
@@ -682,7 +672,7 @@ void sr_session_leave(sr_conn *c)
     if (c->join_state != SR_CONN_JOINED) return;
     sr_session *s = c->session;
     sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered_seq(c),
-                   c->left_event.len ? c->left_event.data : NULL, c->left_event.len, NULL, NULL);
+                   c->left_event.len ? c->left_event.data : NULL, c->left_event.len);
     session_detach(c);
 }
 
@@ -711,14 +701,14 @@ typedef struct touch_op {
 
 /* The touch reply lists the owners that no longer hold their member: their
  * supersede envelope was missed, so close them now. */
-static void on_touched(const sr_reply *reply, void *arg)
+static void on_touched(const sr_store_touch_result *r, void *arg)
 {
     touch_op *op = arg;
     sr_session *s = sr_map_get(&op->core->sessions, op->session);
-    for (size_t i = 0; s && i < sr_reply_count(reply); i++) {
-        size_t len;
-        const char *owner = sr_reply_str(sr_reply_at(reply, i), &len);
-        for (sr_conn *c = s->conns; owner && c; c = c->session_next) {
+    for (size_t i = 0; s && i < r->n; i++) {
+        size_t len = r->stale_owners[i].len;
+        const char *owner = r->stale_owners[i].p;
+        for (sr_conn *c = s->conns; c; c = c->session_next) {
             if (strlen(c->owner) != len || memcmp(c->owner, owner, len) != 0) continue;
             supersede_local(c); /* may free s when it was the last member */
             s = sr_map_get(&op->core->sessions, op->session);
@@ -743,7 +733,7 @@ static void touch_session(const char *key, void *value, void *arg)
     touch_op *op = sr_xmalloc(sizeof *op);
     op->core = core;
     snprintf(op->session, sizeof op->session, "%s", s->name);
-    if (sr_store_touch(core->store, s->kind, s->id, m, n, on_touched, op) < 0) free(op);
+    sr_store_touch(core->store, s->kind, s->id, m, n, on_touched, op);
 }
 
 void sr_core_touch_sessions(sr_core *core)

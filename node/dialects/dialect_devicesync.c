@@ -17,10 +17,9 @@
  * connection's timer, which also closes sockets that never connect "/".
  * This file: Engine.IO, connecting "/" and the connection's end. The events
  * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
- * accounts and device records (store_accounts.h) are reached through
- * core_accounts.h. */
+ * accounts and device records are reached through devicesync_store.h. */
 #include "core.h"
-#include "core_accounts.h"
+#include "devicesync_store.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
@@ -183,7 +182,7 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
     sr_buf_printf(&b, ",{\"deviceId\":\"%s\",\"userId\":", st->device);
     sr_buf_append_json_string(&b, st->user, strlen(st->user));
     sr_buf_append_str(&b, ",");
-    sr_ds_append_state(&b, r->fields, 2);
+    sr_ds_append_state(&b, r->fields, r->nfields);
     sr_buf_append_str(&b, ",\"devices\":[");
     append_info_entry(&b, r, st->device, strlen(st->device));
     void *arg[2] = {&b, (void *)r};
@@ -258,12 +257,12 @@ static void start_join(sr_conn *c, bool create)
     if (rc != SR_OK) refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
 }
 
-/* reply: {device id, 1 new / 0 known}, or NULL (counted by the core) */
-static void on_device(sr_conn *c, const sr_reply *reply, void *arg)
+/* id: the device's id (SR_ERR_UNAVAILABLE is counted by the store) */
+static void on_device(sr_conn *c, int status, sr_span dev, void *arg)
 {
     sr_ds_state *st = STATE(c);
-    size_t len = 0;
-    const char *id = reply ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    size_t len = dev.len;
+    const char *id = status == SR_OK ? dev.p : NULL;
     if (!sr_conn_alive(c)) {
         /* nothing to do: the record's last seen is its connect time */
     } else if (!id || len > SR_DS_ID_LEN) {
@@ -355,7 +354,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     else
         sr_buf_append_str(&st->info, "{}");
     st->phase = SR_DS_CONNECTING;
-    sr_store_device_args a = {
+    sr_accounts_device_args a = {
         .user = st->user,
         .requested = requested[0] ? requested : NULL,
         .new_id = new_id,

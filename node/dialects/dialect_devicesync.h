@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "sr_buf.h"
+#include "sr_field.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -81,9 +82,7 @@ int sr_ds_sign(const sr_config *cfg, const char *user, const char *email, char *
 /* The dialect's REST endpoints (the dialect's http hook). */
 bool sr_ds_http(struct sr_http_req *r);
 /* Appends "sessionData":{key:state},"versions":{key:n} from the session
- * hash's field/value list starting at element first (session-restored and
- * GET /api/session say the same). */
-struct sr_reply;
-void sr_ds_append_state(sr_buf *b, const struct sr_reply *fields, size_t first);
+ * hash's fields (session-restored and GET /api/session say the same). */
+void sr_ds_append_state(sr_buf *b, const sr_field *fields, size_t n);
 
 #endif

@@ -81,6 +81,52 @@ const char *sr_reply_field(const sr_reply *r, size_t first, const char *name, si
     return NULL;
 }
 
+sr_field *sr_reply_fields(const sr_reply *r, size_t first, size_t *n)
+{
+    size_t count = sr_reply_count(r), k = 0;
+    sr_field *f = count > first + 1 ? sr_xmalloc((count - first) / 2 * sizeof *f) : NULL;
+    for (size_t i = first; i + 1 < count; i += 2) {
+        f[k].name.p = sr_reply_str(sr_reply_at(r, i), &f[k].name.len);
+        f[k].value.p = sr_reply_str(sr_reply_at(r, i + 1), &f[k].value.len);
+        if (f[k].name.p && f[k].value.p) k++;
+    }
+    *n = k;
+    return f;
+}
+
+sr_span *sr_reply_spans(const sr_reply *r, size_t first, size_t *n)
+{
+    size_t count = sr_reply_count(r), k = 0;
+    sr_span *v = count > first ? sr_xmalloc((count - first) * sizeof *v) : NULL;
+    for (size_t i = first; i < count; i++)
+        if ((v[k].p = sr_reply_str(sr_reply_at(r, i), &v[k].len))) k++;
+    *n = k;
+    return v;
+}
+
+/* A typed callback and its argument, carried through one command to the
+ * decoder of its reply (which frees it). */
+typedef struct call {
+    void (*cb)(void);
+    void *arg;
+} call;
+#define CALL(cb, arg) call_new((void (*)(void))(cb), (arg))
+
+static call *call_new(void (*cb)(void), void *arg)
+{
+    call *k = sr_xmalloc(sizeof *k);
+    *k = (call){cb, arg};
+    return k;
+}
+
+/* Sends a command whose reply decode(reply, k) turns into k's callback; when
+ * Redis is down decode runs at once with a NULL reply. */
+static void send_call(sr_store *s, int argc, const char **argv, const size_t *lens,
+                      sr_store_cb *decode, call *k)
+{
+    if (sr_redis_command(&s->redis, decode, k, argc, argv, lens) < 0) decode(NULL, k);
+}
+
 /* ---------- plumbing ---------- */
 
 /* Every script, on each (re)connect: sent ahead of any EVALSHA on the same
@@ -216,7 +262,30 @@ static void now_str(char *out, size_t cap)
 
 /* ---------- operations ---------- */
 
-int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
+/* {status, previous owner, hash fields...}; status ok|exists|unknown|full */
+static void on_join(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_join_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t len;
+    const char *st = sr_reply_count(reply) >= 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    sr_field *f = NULL;
+    if (!st) {
+        if (reply) sr_log_error("join: unexpected reply from Redis");
+    } else if (!strcmp(st, "ok")) {
+        r.status = SR_STORE_OK;
+        r.fields = f = sr_reply_fields(reply, 2, &r.nfields);
+    } else {
+        r.status = !strcmp(st, "unknown")  ? SR_STORE_UNKNOWN
+                   : !strcmp(st, "exists") ? SR_STORE_EXISTS
+                                           : SR_STORE_FULL;
+    }
+    ((sr_store_join_cb *)k.cb)(&r, k.arg);
+    free(f);
+}
+
+void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *cb, void *arg)
 {
     keys k;
     char now[24], ttl[16], max[16], node_prefix[200];
@@ -246,7 +315,7 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
     lens[15] = a->info ? a->info_len : 0;
-    return sr_redis_command(&s->redis, cb, privdata, 16, argv, lens);
+    send_call(s, 16, argv, lens, on_join, CALL(cb, arg));
 }
 
 void sr_store_session_active(sr_store *s, const char *kind, const char *id)
@@ -258,7 +327,33 @@ void sr_store_session_active(sr_store *s, const char *kind, const char *id)
     index_active(s, k.member, now);
 }
 
-int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
+/* {status, seq, version[, current value, current version]} */
+static void on_publish(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_publish_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    const char *st = n >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
+    if (st) {
+        r.seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+        r.version = n >= 3 ? (uint64_t)sr_reply_int(sr_reply_at(reply, 2)) : 0;
+        r.status = !strcmp(st, "ok")         ? SR_STORE_OK
+                   : !strcmp(st, "unpaired") ? SR_STORE_UNPAIRED
+                   : !strcmp(st, "gone")     ? SR_STORE_GONE
+                   : !strcmp(st, "conflict") ? SR_STORE_CONFLICT
+                   : !strcmp(st, "offline")  ? SR_STORE_OFFLINE
+                                             : SR_STORE_SUPERSEDED;
+        if (r.status == SR_STORE_CONFLICT && n >= 5) {
+            r.current.p = sr_reply_str(sr_reply_at(reply, 3), &r.current.len);
+            r.current_version = (uint64_t)sr_reply_int(sr_reply_at(reply, 4));
+        }
+    }
+    ((sr_store_publish_cb *)k.cb)(&r, k.arg);
+}
+
+void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publish_cb *cb,
+                      void *arg)
 {
     keys k;
     char now[24], min[24], at[24], vat[24], check[2] = {a->state_check, 0};
@@ -266,7 +361,10 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     const char *argv[40];
     size_t lens[40];
     int n = 0;
-    if (a->nparts > 16) return -1;
+    if (a->nparts > 16) {
+        on_publish(NULL, CALL(cb, arg));
+        return;
+    }
     const char *session = k.session, *log = k.log, *channel = k.channel, *member = k.member;
     if (a->keys) {
         session = a->keys->session;
@@ -327,14 +425,16 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    if (sr_redis_command(&s->redis, cb, privdata, n, argv, lens) < 0) return -1;
+    call *c = CALL(cb, arg);
+    if (sr_redis_command(&s->redis, on_publish, c, n, argv, lens) < 0) {
+        on_publish(NULL, c);
+        return;
+    }
     if (a->touch) index_active(s, member, now);
-    return 0;
 }
 
-int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
-                   const char *owner, uint64_t last_seq, const char *event, size_t event_len,
-                   sr_store_cb *cb, void *privdata)
+void sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
+                    const char *owner, uint64_t last_seq, const char *event, size_t event_len)
 {
     keys k;
     char seq[24];
@@ -353,11 +453,27 @@ int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *me
     for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = event ? event_len : 0;
-    return sr_redis_command(&s->redis, cb, privdata, 9, argv, lens);
+    sr_redis_command(&s->redis, NULL, NULL, 9, argv, lens);
 }
 
-int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since, sr_store_cb *cb,
-                     void *privdata)
+/* {more, envelopes...} */
+static void on_history(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_history_result r = {.status = SR_STORE_UNAVAILABLE};
+    sr_span *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) >= 1) {
+        r.status = SR_STORE_OK;
+        r.more = sr_reply_int(sr_reply_at(reply, 0)) != 0;
+        r.envelopes = v = sr_reply_spans(reply, 1, &r.n);
+    }
+    ((sr_store_history_cb *)k.cb)(&r, k.arg);
+    free(v);
+}
+
+void sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
+                      sr_store_history_cb *cb, void *arg)
 {
     keys k;
     char seq[24], page[16];
@@ -365,11 +481,26 @@ int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t sin
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
     snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
     const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_HISTORY], "1", k.log, seq, page};
-    return sr_redis_command(&s->redis, cb, privdata, 6, argv, NULL);
+    send_call(s, 6, argv, NULL, on_history, CALL(cb, arg));
 }
 
-int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
-                   size_t n, sr_store_cb *cb, void *privdata)
+/* {stale owner...} */
+static void on_touch(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_touch_result r = {.status = SR_STORE_UNAVAILABLE};
+    sr_span *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
+        r.status = SR_STORE_OK;
+        r.stale_owners = v = sr_reply_spans(reply, 0, &r.n);
+    }
+    ((sr_store_touch_cb *)k.cb)(&r, k.arg);
+    free(v);
+}
+
+void sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
+                    size_t n, sr_store_touch_cb *cb, void *arg)
 {
     keys k;
     char now[24], ttl[16], seqs[SR_STORE_TOUCH_MAX][24];
@@ -392,9 +523,12 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (sr_redis_command(&s->redis, cb, privdata, (int)argc, argv, lens) < 0) return -1;
+    call *c = CALL(cb, arg);
+    if (sr_redis_command(&s->redis, on_touch, c, (int)argc, argv, lens) < 0) {
+        on_touch(NULL, c);
+        return;
+    }
     index_active(s, k.member, now);
-    return 0;
 }
 
 static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *ip)
@@ -402,12 +536,21 @@ static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *
     snprintf(out, cap, "%sratelimit:join:%s", s->cfg->key_prefix, ip);
 }
 
-int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata)
+/* an integer or nil */
+static void on_count(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    ((sr_store_count_cb *)k.cb)(reply ? SR_STORE_OK : SR_STORE_UNAVAILABLE, sr_reply_int(reply),
+                                k.arg);
+}
+
+void sr_store_join_failures(sr_store *s, const char *ip, sr_store_count_cb *cb, void *arg)
 {
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
     const char *argv[] = {"GET", key};
-    return sr_redis_command(&s->redis, cb, privdata, 2, argv, NULL);
+    send_call(s, 2, argv, NULL, on_count, CALL(cb, arg));
 }
 
 void sr_store_join_failed(sr_store *s, const char *ip)
@@ -418,8 +561,24 @@ void sr_store_join_failed(sr_store *s, const char *ip)
     sr_redis_command(&s->redis, NULL, NULL, 5, argv, NULL);
 }
 
-int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
-                       void *privdata)
+/* {active sessions, connections on live nodes, live nodes, fresh} */
+static void on_heartbeat(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_heartbeat_result r = {.status = SR_STORE_UNAVAILABLE};
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 4) {
+        r.status = SR_STORE_OK;
+        r.sessions = sr_reply_int(sr_reply_at(reply, 0));
+        r.connections = sr_reply_int(sr_reply_at(reply, 1));
+        r.nodes = sr_reply_int(sr_reply_at(reply, 2));
+        r.resync = sr_reply_int(sr_reply_at(reply, 3)) != 0;
+    }
+    ((sr_store_heartbeat_cb *)k.cb)(&r, k.arg);
+}
+
+void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_heartbeat_cb *cb,
+                        void *arg)
 {
     const char *p = s->cfg->key_prefix, *id = s->cfg->node_id;
     char node[256], nodes[200], sessions[200], online[200], chan[300], node_prefix[200];
@@ -447,11 +606,26 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
                           sess,       started,
                           chan,       node_prefix,
                           a->boot_id, set_prefix};
-    return sr_redis_command(&s->redis, cb, privdata, 18, argv, NULL);
+    send_call(s, 18, argv, NULL, on_heartbeat, CALL(cb, arg));
 }
 
-int sr_store_state(sr_store *s, const char *kind, const char *id, const char *name, sr_store_cb *cb,
-                   void *privdata)
+/* {value or nil, version or nil} */
+static void on_state_read(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_state_result r = {.status = SR_STORE_UNAVAILABLE};
+    if (sr_reply_count(reply) == 2) {
+        r.status = SR_STORE_OK;
+        r.value.p = sr_reply_str(sr_reply_at(reply, 0), &r.value.len);
+        if (!r.value.p) r.value.len = 0;
+        r.version = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+    }
+    ((sr_store_state_cb *)k.cb)(&r, k.arg);
+}
+
+void sr_store_state(sr_store *s, const char *kind, const char *id, const char *name,
+                    sr_store_state_cb *cb, void *arg)
 {
     keys k;
     char field[140], vfield[140];
@@ -459,7 +633,7 @@ int sr_store_state(sr_store *s, const char *kind, const char *id, const char *na
     snprintf(field, sizeof field, "s:%s", name);
     snprintf(vfield, sizeof vfield, "v:%s", name);
     const char *argv[] = {"HMGET", k.session, field, vfield};
-    return sr_redis_command(&s->redis, cb, privdata, 4, argv, NULL);
+    send_call(s, 4, argv, NULL, on_state_read, CALL(cb, arg));
 }
 
 void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
@@ -478,8 +652,33 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
     sr_redis_command(&s->redis, NULL, NULL, 8, argv, NULL);
 }
 
-int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
-                      unsigned limit, sr_store_cb *cb, void *privdata)
+/* an array of {kind, id, HGETALL...} */
+static void on_sessions(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    sr_store_sessions_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    sr_store_session *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
+        r.status = SR_STORE_OK;
+        r.sessions = v = n ? sr_xcalloc(n, sizeof *v) : NULL;
+        r.n = n;
+        for (size_t i = 0; i < n; i++) {
+            const sr_reply *e = sr_reply_at(reply, i);
+            v[i].kind.p = sr_reply_str(sr_reply_at(e, 0), &v[i].kind.len);
+            v[i].id.p = sr_reply_str(sr_reply_at(e, 1), &v[i].id.len);
+            v[i].fields = sr_reply_fields(e, 2, &v[i].nfields);
+        }
+    }
+    ((sr_store_sessions_cb *)k.cb)(&r, k.arg);
+    for (size_t i = 0; v && i < n; i++)
+        free((void *)v[i].fields);
+    free(v);
+}
+
+void sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
+                       unsigned limit, sr_store_sessions_cb *cb, void *arg)
 {
     const char *p = s->cfg->key_prefix;
     char index[200], session_prefix[200], node_prefix[200], max[16];
@@ -501,11 +700,21 @@ int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const cha
         argv[argc++] = fixed[i];
     for (size_t i = 0; id && i < n && argc < 16; i++)
         argv[argc++] = kinds[i];
-    return sr_redis_command(&s->redis, cb, privdata, argc, argv, NULL);
+    send_call(s, argc, argv, NULL, on_sessions, CALL(cb, arg));
 }
 
-int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
-                            size_t envelope_len, sr_store_cb *cb, void *privdata)
+/* 1 deleted, 0 unknown */
+static void on_deleted(const sr_reply *reply, void *privdata)
+{
+    call k = *(call *)privdata;
+    free(privdata);
+    bool ok = reply && sr_reply_type(reply) == SR_REPLY_INT;
+    ((sr_store_done_cb *)k.cb)(ok ? SR_STORE_OK : SR_STORE_UNAVAILABLE,
+                               ok && sr_reply_int(reply) != 0, k.arg);
+}
+
+void sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
+                             size_t envelope_len, sr_store_done_cb *cb, void *arg)
 {
     keys k;
     char index[200], online[200];
@@ -521,7 +730,7 @@ int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = envelope_len;
-    return sr_redis_command(&s->redis, cb, privdata, 10, argv, lens);
+    send_call(s, 10, argv, lens, on_deleted, CALL(cb, arg));
 }
 
 /* ---------- for the other store files (store_script.h) ---------- */

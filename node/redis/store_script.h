@@ -12,6 +12,12 @@
 
 #include <stddef.h>
 
+/* The flat field/value list of r from element first, decoded (NULL when
+ * empty; free() it); fields that are not strings are left out. */
+sr_field *sr_reply_fields(const sr_reply *r, size_t first, size_t *n);
+/* The string elements of r from element first (NULL when none; free() it). */
+sr_span *sr_reply_spans(const sr_reply *r, size_t first, size_t *n);
+
 #define SR_STORE_EVAL_MAX_ARGS 48
 
 /* EVALSHA of script with nkeys keys among argv[0..argc) (lens may be NULL
