@@ -88,7 +88,7 @@ typedef struct sr_publish_result {
     size_t current_len;
     uint64_t current_version;
 } sr_publish_result;
-typedef void sr_publish_cb(sr_conn *c, const sr_publish_result *r);
+typedef void sr_publish_cb(sr_conn *c, const sr_publish_result *r, void *arg);
 
 typedef struct sr_core {
     struct event_base *base;
@@ -113,6 +113,8 @@ typedef struct sr_core {
     bool draining;
     uint64_t started_ms;
     uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
+    struct sr_op *spare_ops;     /* freed sr_ops kept for reuse (see sr_op_done) */
+    unsigned nspare_ops;
 } sr_core;
 
 enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
@@ -136,7 +138,6 @@ struct sr_conn {
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
     bool catching_up, fetching, closing;
-    sr_publish_cb *publish_cb;
     sr_conn *next, *prev;
     sr_buf args;         /* the upgrade's query: "k=v\0k=v\0", decoded */
     struct event *timer; /* see sr_conn_set_timer */
@@ -259,12 +260,52 @@ typedef struct sr_publish_request {
     int version_after; /* the new version is written after this part (0: nowhere) */
     bool to_online;    /* "to" names a member that must be online, else SR_ERR_OFFLINE */
 } sr_publish_request;
-int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb);
+/* Publishes; cb (may be NULL) is called exactly once: SR_ERR_NOT_JOINED at
+ * once, else with Redis' answer, also when c's socket has gone meanwhile
+ * (check sr_conn_alive). On SR_ERR_SUPERSEDED c is being closed already. */
+void sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb, void *arg);
 
 /* Reads one piece of the joined session's state from Redis. value is NULL
- * when unset; status is SR_OK or SR_ERR_UNAVAILABLE. */
-typedef void sr_state_cb(sr_conn *c, int status, const char *value, size_t len, uint64_t version);
-int sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb);
+ * when unset; status is SR_OK, SR_ERR_UNAVAILABLE or SR_ERR_NOT_JOINED. Called
+ * exactly once, also when c's socket has gone meanwhile. */
+typedef void sr_state_cb(sr_conn *c, int status, const char *value, size_t len, uint64_t version,
+                         void *arg);
+void sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb, void *arg);
+
+/* Server-side posts: c puts a sequenced message into a session it has NOT
+ * joined (typically another user's inbox session), on whatever node that
+ * session's members are. The message is retained and delivered like a
+ * member's (seq, log, resume, catch-up); no holder is checked, so the dialect
+ * decides who may post where. One round trip. */
+enum sr_post_status {
+    SR_POST_OK = 0,
+    SR_POST_UNAVAILABLE = SR_ERR_UNAVAILABLE,
+    SR_POST_GONE = -101,         /* the target session does not exist (expired, never made) */
+    SR_POST_NO_ROUTE = -102,     /* routed: the record naming the target does not exist */
+    SR_POST_NO_RECIPIENT = -103, /* routed: the record has no such field */
+};
+typedef struct sr_post_request {
+    const char *kind; /* the target session's kind (a dialect name) */
+    const char *id;   /* the target session id; NULL when routed */
+    /* Routed: the target id is field route_field of the hash <KEY_PREFIX><route>,
+     * read in the same atomic step (whose TTL a post refreshes too). */
+    const char *route, *route_field;
+    const char *from; /* the envelope's sender (no member of the target needs to be it) */
+    const char *to;   /* "@" every member, "*" all but a member named like from, or one member */
+    int seq_after, nparts; /* as in sr_publish_request */
+    const char *const *parts;
+    const size_t *lens;
+} sr_post_request;
+typedef struct sr_post_result {
+    int status; /* an sr_post_status */
+    uint64_t seq;
+} sr_post_result;
+typedef void sr_post_cb(sr_conn *c, const sr_post_result *r, void *arg);
+/* Posts; cb (may be NULL) is called exactly once (SR_POST_GONE at once for a
+ * malformed request), also when c's socket has gone meanwhile (check
+ * sr_conn_alive). Works on a connection whose socket is closing (its close
+ * hook may still post). */
+void sr_session_post(sr_conn *c, const sr_post_request *req, sr_post_cb *cb, void *arg);
 /* Leaves the session; the join's left_frame goes to the other members. */
 void sr_session_leave(sr_conn *c);
 
@@ -284,6 +325,7 @@ typedef void sr_fn(void);
 #define SR_FN(f) ((sr_fn *)(f))
 typedef struct sr_http_req sr_http_req;
 typedef struct sr_op {
+    struct sr_op *next; /* in core->spare_ops */
     sr_core *core;
     sr_conn *c;     /* bound to a connection ... */
     sr_http_req *r; /* ... or to an HTTP request */

@@ -109,6 +109,11 @@ void sr_core_free(sr_core *core)
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);
+    while (core->spare_ops) {
+        sr_op *op = core->spare_ops;
+        core->spare_ops = op->next;
+        free(op);
+    }
     free(core);
 }
 

@@ -8,6 +8,7 @@
  * the window between joining and the subscription becoming active. */
 #include "core.h"
 #include "sr_envelope.h"
+#include "store_post.h"
 #include "sr_log.h"
 
 #include <event2/event.h>
@@ -579,7 +580,8 @@ static int publish_status(enum sr_store_status s)
 
 static void on_publish_reply(const sr_store_publish_result *sr, void *arg)
 {
-    sr_conn *c = arg;
+    sr_op *op = arg;
+    sr_conn *c = op->c;
     sr_publish_result r = {
         .status = publish_status(sr->status),
         .seq = sr->seq,
@@ -594,14 +596,16 @@ static void on_publish_reply(const sr_store_publish_result *sr, void *arg)
         sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
     if (r.status == SR_ERR_SUPERSEDED && sr_conn_alive(c) && c->join_state == SR_CONN_JOINED)
         supersede_local(c); /* its 'x' envelope was missed (pub/sub is at-most-once) */
-    else if (sr_conn_alive(c) && c->publish_cb)
-        c->publish_cb(c, &r);
-    sr_conn_unref(c);
+    if (op->cb) ((sr_publish_cb *)op->cb)(c, &r, op->arg);
+    sr_op_done(op);
 }
 
-int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb)
+void sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb *cb, void *arg)
 {
-    if (c->join_state != SR_CONN_JOINED) return SR_ERR_NOT_JOINED;
+    if (c->join_state != SR_CONN_JOINED) {
+        if (cb) cb(c, &(sr_publish_result){.status = SR_ERR_NOT_JOINED}, arg);
+        return;
+    }
     sr_session *s = c->session;
     uint64_t now = sr_monotonic_ms();
     bool touch = now - s->touched_ms >= sr_core_touch_interval_ms(c->core);
@@ -629,42 +633,74 @@ int sr_session_publish(sr_conn *c, const sr_publish_request *req, sr_publish_cb 
         .parts = req->parts,
         .lens = req->lens,
     };
-    c->publish_cb = cb;
-    sr_conn_ref(c);
-    sr_store_publish(c->core->store, &a, on_publish_reply, c);
-    return SR_OK;
+    sr_store_publish(c->core->store, &a, on_publish_reply, sr_op_conn(c, SR_FN(cb), arg));
 }
-
-typedef struct state_op {
-    sr_conn *c;
-    sr_state_cb *cb;
-} state_op;
 
 static void on_state(const sr_store_state_result *r, void *arg)
 {
-    state_op *op = arg;
-    sr_conn *c = op->c;
-    if (sr_conn_alive(c)) {
-        if (r->status != SR_STORE_OK) {
-            sr_core_error(c->core, SR_ERROR_UNAVAILABLE);
-            op->cb(c, SR_ERR_UNAVAILABLE, NULL, 0, 0);
-        } else {
-            op->cb(c, SR_OK, r->value.p, r->value.len, r->version);
-        }
+    sr_op *op = arg;
+    sr_state_cb *cb = (sr_state_cb *)op->cb;
+    if (r->status != SR_STORE_OK) {
+        sr_core_error(op->core, SR_ERROR_UNAVAILABLE);
+        cb(op->c, SR_ERR_UNAVAILABLE, NULL, 0, 0, op->arg);
+    } else {
+        cb(op->c, SR_OK, r->value.p, r->value.len, r->version, op->arg);
     }
-    sr_conn_unref(c);
-    free(op);
+    sr_op_done(op);
 }
 
-int sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb)
+void sr_session_state(sr_conn *c, const char *name, sr_state_cb *cb, void *arg)
 {
-    if (c->join_state != SR_CONN_JOINED) return SR_ERR_NOT_JOINED;
-    state_op *op = sr_xmalloc(sizeof *op);
-    op->c = c;
-    op->cb = cb;
-    sr_conn_ref(c);
-    sr_store_state(c->core->store, c->session->kind, c->session->id, name, on_state, op);
-    return SR_OK;
+    if (c->join_state != SR_CONN_JOINED) {
+        cb(c, SR_ERR_NOT_JOINED, NULL, 0, 0, arg);
+        return;
+    }
+    sr_store_state(c->core->store, c->session->kind, c->session->id, name, on_state,
+                   sr_op_conn(c, SR_FN(cb), arg));
+}
+
+static void on_posted(enum sr_store_post_status status, uint64_t seq, void *arg)
+{
+    sr_op *op = arg;
+    static const int statuses[] = {
+        [SR_STORE_POSTED] = SR_POST_OK,
+        [SR_STORE_POST_UNAVAILABLE] = SR_POST_UNAVAILABLE,
+        [SR_STORE_POST_GONE] = SR_POST_GONE,
+        [SR_STORE_POST_NO_ROUTE] = SR_POST_NO_ROUTE,
+        [SR_STORE_POST_NO_RECIPIENT] = SR_POST_NO_RECIPIENT,
+    };
+    sr_post_result r = {statuses[status], seq};
+    if (r.status == SR_POST_OK)
+        op->core->metrics.relayed++;
+    else if (r.status == SR_POST_UNAVAILABLE)
+        sr_core_error(op->core, SR_ERROR_UNAVAILABLE);
+    if (op->cb) ((sr_post_cb *)op->cb)(op->c, &r, op->arg);
+    sr_op_done(op);
+}
+
+void sr_session_post(sr_conn *c, const sr_post_request *req, sr_post_cb *cb, void *arg)
+{
+    const char *bad = "\n{}";
+    if (!req->kind || !req->from || !req->to || (!req->id && (!req->route || !req->route_field)) ||
+        (req->id && (!*req->id || strpbrk(req->id, bad))) || strchr(req->from, '\n') ||
+        strchr(req->to, '\n')) {
+        if (cb) cb(c, &(sr_post_result){.status = SR_POST_GONE}, arg);
+        return;
+    }
+    sr_store_post_args a = {
+        .kind = req->kind,
+        .id = req->id,
+        .route = req->route,
+        .route_field = req->route_field,
+        .from = req->from,
+        .to = req->to,
+        .touch_ms = (unsigned)sr_core_touch_interval_ms(c->core),
+        .seq_after = req->seq_after,
+        .nparts = req->nparts,
+        .parts = req->parts,
+        .lens = req->lens,
+    };
+    sr_store_post(c->core->store, &a, on_posted, sr_op_conn(c, SR_FN(cb), arg));
 }
 
 void sr_session_leave(sr_conn *c)

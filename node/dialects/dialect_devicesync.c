@@ -464,7 +464,6 @@ static void ds_close(sr_conn *c)
     if (st->registered && st->phase == SR_DS_CONNECTED)
         sr_accounts_device_seen(c, st->user, st->device);
     sr_buf_free(&st->info);
-    sr_ds_ops_free(c);
 }
 
 const sr_dialect sr_dialect_devicesync = {

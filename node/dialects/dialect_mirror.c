@@ -177,9 +177,9 @@ static bool in_session(sr_conn *c, const sr_json_doc *doc)
     return true;
 }
 
-static void on_viewed(sr_conn *c, const sr_publish_result *r)
+static void on_viewed(sr_conn *c, const sr_publish_result *r, void *arg)
 {
-    if (r->status != SR_OK) send_status_error(c, r->status);
+    if (r->status != SR_OK && sr_conn_alive(c)) send_status_error(c, r->status);
 }
 
 /* {"type":"VIEW_CUSTOMER","sessionId":"…","payload":<original bytes>,"seq":N} */
@@ -208,13 +208,15 @@ static void handle_view(sr_conn *c, const sr_json_doc *doc, const char *type, co
         .state_value = payload->p,
         .state_value_len = payload->n,
     };
-    int rc = sr_session_publish(c, &req, on_viewed);
-    if (rc != SR_OK) send_status_error(c, rc);
+    sr_session_publish(c, &req, on_viewed, NULL);
 }
 
-static void on_customer(sr_conn *c, int status, const char *value, size_t len, uint64_t version)
+static void on_customer(sr_conn *c, int status, const char *value, size_t len, uint64_t version,
+                        void *arg)
 {
-    if (status != SR_OK)
+    if (!sr_conn_alive(c))
+        return;
+    else if (status != SR_OK)
         send_status_error(c, status);
     else
         send_view(c, "VIEW_CUSTOMER", value, len);
@@ -243,8 +245,7 @@ static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary
         handle_view(c, &doc, "VIEW_PRODUCT", "product");
     } else if (!strcmp(type, "REQUEST_CUSTOMER_UPDATE")) {
         if (in_session(c, &doc)) {
-            int rc = sr_session_state(c, "customer", on_customer);
-            if (rc != SR_OK) send_status_error(c, rc);
+            sr_session_state(c, "customer", on_customer, NULL);
         }
     } else {
         char msg[128];

@@ -8,12 +8,10 @@
  * retained, resumable channel to the user on whatever node holds it. Whatever
  * another user sends this one (a request, an answer, a message, a session's
  * end) is posted INTO this inbox (sr_session_post). Presence, pending requests
- * and peer sessions are Redis records (store_peersync.h) reached through
- * core_peersync.h. */
+ * and peer sessions are Redis records reached through peersync_store.h. */
 #include "core.h"
-#include "core_peersync.h"
-#include "core_post.h"
 #include "dialect_peersync.h"
+#include "peersync_store.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
 #include "sr_random.h"
@@ -106,8 +104,8 @@ static void append_peer(sr_buf *b, const char *user, size_t user_len, const char
 }
 
 /* Posts {"event":"<event>","data":<data>,"seq":N} into user's inbox. */
-static int post_event(sr_conn *c, const char *user, const char *event, const sr_buf *data,
-                      sr_post_cb *cb, void *arg)
+static void post_event(sr_conn *c, const char *user, const char *event, const sr_buf *data,
+                       sr_post_cb *cb, void *arg)
 {
     char head[64];
     int hlen = snprintf(head, sizeof head, "{\"event\":\"%s\",\"data\":", event);
@@ -124,7 +122,7 @@ static int post_event(sr_conn *c, const char *user, const char *event, const sr_
         .parts = parts,
         .lens = lens,
     };
-    return sr_session_post(c, &req, cb, arg);
+    sr_session_post(c, &req, cb, arg);
 }
 
 /* ---------- reading data ---------- */
@@ -273,10 +271,10 @@ static void handle_auth(sr_conn *c, const sr_json_doc *d)
 
 /* ---------- presence ---------- */
 
-static void on_registered(sr_conn *c, const sr_reply *reply, void *arg)
+static void on_registered(sr_conn *c, int status, void *arg)
 {
     if (!sr_conn_alive(c)) return;
-    if (!reply) {
+    if (status != SR_OK) {
         send_unavailable(c);
         return;
     }
@@ -339,32 +337,27 @@ static void handle_register(sr_conn *c, const sr_json_doc *d)
     st->profile[p.len] = '\0';
     sr_buf_free(&p);
     snprintf(st->status, sizeof st->status, "%s", status);
-    sr_store_peer peer = {st->who.user, c->owner, st->profile, role, ide, status};
+    sr_peersync_peer peer = {st->who.user, c->owner, st->profile, role, ide, status};
     sr_peersync_register(c, &peer, on_registered, NULL);
 }
 
-static void on_discovered(sr_conn *c, const sr_reply *reply, void *arg)
+static void on_discovered(sr_conn *c, int status, const sr_peersync_entry *e, size_t n, void *arg)
 {
     if (!sr_conn_alive(c)) return;
-    if (!reply) {
+    if (status != SR_OK) {
         send_unavailable(c);
         return;
     }
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, "{\"peers\":[");
-    size_t n = sr_reply_count(reply), listed = 0;
-    for (size_t i = 0; i + 2 < n; i += 3) {
-        size_t ulen = 0, plen = 0, slen = 0;
-        const char *user = sr_reply_str(sr_reply_at(reply, i), &ulen);
-        const char *profile = sr_reply_str(sr_reply_at(reply, i + 1), &plen);
-        const char *status = sr_reply_str(sr_reply_at(reply, i + 2), &slen);
-        if (!user) continue;
-        if (listed++) sr_buf_append_str(&b, ",");
-        append_peer(&b, user, ulen, profile, profile ? plen : 0);
+    for (size_t i = 0; i < n; i++) {
+        const sr_span *profile = &e[i].profile, *st = &e[i].status;
+        if (i) sr_buf_append_str(&b, ",");
+        append_peer(&b, e[i].user.p, e[i].user.len, profile->p, profile->p ? profile->len : 0);
         b.len--; /* reopen the object for the status */
         sr_buf_append_str(&b, ",\"status\":");
-        sr_buf_append_json_string(&b, status ? status : "online", status ? slen : 6);
+        sr_buf_append_json_string(&b, st->p ? st->p : "online", st->p ? st->len : 6);
         sr_buf_append_str(&b, "}");
     }
     sr_buf_append_str(&b, "]}");
@@ -409,21 +402,20 @@ static void on_request_delivered(sr_conn *c, const sr_post_result *r, void *arg)
     free(op);
 }
 
-static void on_requested(sr_conn *c, const sr_reply *reply, void *arg)
+static void on_requested(sr_conn *c, const sr_peersync_answer *a, void *arg)
 {
     request_op *op = arg;
-    size_t slen = 0, plen = 0;
-    const char *status = sr_reply_str(sr_reply_at(reply, 0), &slen);
-    const char *profile = sr_reply_str(sr_reply_at(reply, 1), &plen);
-    if (!status || !sr_conn_alive(c)) {
+    const char *profile = a->profile.p;
+    size_t plen = a->profile.len;
+    if (a->status == SR_ERR_UNAVAILABLE || !sr_conn_alive(c)) {
         if (sr_conn_alive(c)) send_unavailable(c);
         free(op);
         return;
     }
-    if (strcmp(status, "ok") != 0) {
-        if (!strcmp(status, "unregistered"))
+    if (a->status != SR_OK) {
+        if (a->status == SR_PEERSYNC_UNREGISTERED)
             send_error(c, "ERR_2006", "Peer must register first");
-        else if (!strcmp(status, "connected"))
+        else if (a->status == SR_PEERSYNC_CONNECTED)
             send_error(c, "ERR_2005", "Peer already connected");
         else
             send_error(c, "ERR_2001", "Peer not found");
@@ -435,11 +427,7 @@ static void on_requested(sr_conn *c, const sr_reply *reply, void *arg)
     sr_buf_printf(&data, "{\"requestId\":\"%s\",\"from\":", op->request);
     append_peer(&data, STATE(c)->who.user, strlen(STATE(c)->who.user), profile, profile ? plen : 0);
     sr_buf_append_str(&data, "}");
-    if (post_event(c, op->target, "CONNECTION_REQUEST_RECEIVED", &data, on_request_delivered, op) !=
-        SR_OK) {
-        send_unavailable(c);
-        free(op);
-    }
+    post_event(c, op->target, "CONNECTION_REQUEST_RECEIVED", &data, on_request_delivered, op);
     sr_buf_free(&data);
 }
 
@@ -473,19 +461,18 @@ static void on_answer_delivered(sr_conn *c, const sr_post_result *r, void *arg)
     free(arg); /* the requester gets it when it is back, if it is away now */
 }
 
-static void on_responded(sr_conn *c, const sr_reply *reply, void *arg)
+static void on_responded(sr_conn *c, const sr_peersync_answer *a, void *arg)
 {
     request_op *op = arg;
-    size_t slen = 0, ulen = 0, plen = 0;
-    const char *status = sr_reply_str(sr_reply_at(reply, 0), &slen);
-    const char *requester = sr_reply_str(sr_reply_at(reply, 1), &ulen);
-    const char *profile = sr_reply_str(sr_reply_at(reply, 2), &plen);
-    if (!sr_conn_alive(c) || !status || !requester || ulen > PEERSYNC_USER_MAX) {
+    size_t ulen = a->requester.len, plen = a->profile.len;
+    const char *requester = a->requester.p, *profile = a->profile.p;
+    if (!sr_conn_alive(c) || a->status == SR_ERR_UNAVAILABLE || !requester ||
+        ulen > PEERSYNC_USER_MAX) {
         if (sr_conn_alive(c)) send_unavailable(c);
         free(op);
         return;
     }
-    if (!strcmp(status, "unknown")) {
+    if (a->status == SR_PEERSYNC_UNKNOWN) {
         send_error(c, "ERR_6001", "Connection request not found");
         free(op);
         return;
@@ -493,7 +480,7 @@ static void on_responded(sr_conn *c, const sr_reply *reply, void *arg)
     peersync_state *st = STATE(c);
     memcpy(op->target, requester, ulen);
     op->target[ulen] = '\0';
-    bool accepted = !strcmp(status, "accepted");
+    bool accepted = a->status == SR_PEERSYNC_ACCEPTED;
     sr_buf data;
     sr_buf_init(&data);
     if (accepted) {
@@ -511,9 +498,8 @@ static void on_responded(sr_conn *c, const sr_reply *reply, void *arg)
         append_string(&data, st->who.user);
         sr_buf_append_str(&data, "}");
     }
-    if (post_event(c, op->target, accepted ? "CONNECTION_ACCEPTED" : "CONNECTION_REJECTED", &data,
-                   on_answer_delivered, op) != SR_OK)
-        free(op);
+    post_event(c, op->target, accepted ? "CONNECTION_ACCEPTED" : "CONNECTION_REJECTED", &data,
+               on_answer_delivered, op);
     sr_buf_free(&data);
 }
 
@@ -621,7 +607,7 @@ static void handle_send(sr_conn *c, const sr_json_doc *d)
         .parts = parts,
         .lens = lens,
     };
-    if (sr_session_post(c, &req, on_sent, NULL) != SR_OK) send_unavailable(c);
+    sr_session_post(c, &req, on_sent, NULL);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }
@@ -694,15 +680,13 @@ static void peersync_message(sr_conn *c, const char *data, size_t len, bool bina
 }
 
 /* The partners of the sessions that ended learn it in their inbox. */
-static void on_left(sr_conn *c, const sr_reply *reply, void *arg)
+static void on_left(sr_conn *c, int status, const sr_peersync_ended *e, size_t n, void *arg)
 {
-    size_t n = sr_reply_count(reply);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        size_t slen, plen;
-        const char *session = sr_reply_str(sr_reply_at(reply, i), &slen);
-        const char *partner = sr_reply_str(sr_reply_at(reply, i + 1), &plen);
+    for (size_t i = 0; i < n; i++) {
+        size_t slen = e[i].session.len, plen = e[i].partner.len;
+        const char *session = e[i].session.p, *partner = e[i].partner.p;
         char to[PEERSYNC_USER_MAX + 1];
-        if (!session || !partner || plen > PEERSYNC_USER_MAX) continue;
+        if (plen > PEERSYNC_USER_MAX) continue;
         memcpy(to, partner, plen);
         to[plen] = '\0';
         sr_buf data;

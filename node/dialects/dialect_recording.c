@@ -265,8 +265,9 @@ unavailable:
 /* One callback for start and stop (replies come back in order, but a socket
  * may have several commands under way): a failed check tells which by the
  * state it found. */
-static void on_recorded(sr_conn *c, const sr_publish_result *r)
+static void on_recorded(sr_conn *c, const sr_publish_result *r, void *arg)
 {
+    if (!sr_conn_alive(c)) return;
     bool recording = r->current && r->current_len == 4 && !memcmp(r->current, "true", 4);
     if (r->status == SR_ERR_CONFLICT)
         send_error(c, recording ? "Already recording" : "Not recording");
@@ -321,8 +322,7 @@ static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
         .state_operand = "true",
         .state_operand_len = 4,
     };
-    int rc = sr_session_publish(c, &req, on_recorded);
-    if (rc != SR_OK) on_recorded(c, &(sr_publish_result){.status = rc});
+    sr_session_publish(c, &req, on_recorded, NULL);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }

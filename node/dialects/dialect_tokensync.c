@@ -149,10 +149,10 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
                last != NULL && last->type != SR_JSON_NULL, last_seq);
 }
 
-static void on_synced(sr_conn *c, const sr_publish_result *r)
+static void on_synced(sr_conn *c, const sr_publish_result *r, void *arg)
 {
     int status = r->status;
-    if (status == SR_OK) return;
+    if (status == SR_OK || !sr_conn_alive(c)) return;
     if (status == SR_ERR_NOT_PAIRED)
         send_error(c, "Not paired");
     else if (status == SR_ERR_UNKNOWN_SESSION)
@@ -178,8 +178,7 @@ static void handle_sync(sr_conn *c, const sr_json_doc *doc)
     size_t lens[] = {sizeof head - 1, payload->n, sizeof mid - 1, sizeof tail - 1};
     sr_publish_request req = {
         .to = "*", .min_members = 2, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
-    int rc = sr_session_publish(c, &req, on_synced);
-    if (rc != SR_OK) on_synced(c, &(sr_publish_result){.status = rc});
+    sr_session_publish(c, &req, on_synced, NULL);
 }
 
 static void tokensync_message(sr_conn *c, const char *data, size_t len, bool binary)

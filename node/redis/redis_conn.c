@@ -189,6 +189,8 @@ typedef struct pending_cmd {
     sr_store_cb *fn;
     void *privdata;
     uint64_t sent_us;
+    sr_redis_call_fn *call_fn; /* instead of fn: sr_redis_call */
+    void (*cb)(void);
 } pending_cmd;
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
@@ -212,7 +214,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
         r->failures++;
     }
     if (r->pending) r->pending--;
-    if (p->fn) p->fn((const sr_reply *)rep, p->privdata);
+    if (p->call_fn)
+        p->call_fn((const sr_reply *)rep, p->cb, p->privdata);
+    else if (p->fn)
+        p->fn((const sr_reply *)rep, p->privdata);
     free(p);
 }
 
@@ -257,25 +262,26 @@ static void format_command(sr_buf *b, int argc, const char **argv, const size_t 
     b->len = (size_t)(p - b->data);
 }
 
-int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
-                     const size_t *lens)
+static int send_command(sr_redis *r, pending_cmd *p, int argc, const char **argv,
+                        const size_t *lens)
 {
     if (!r->up || !r->ac) {
         r->failures++;
+        free(p);
         return -1;
     }
     size_t tmp[64];
     if (!lens) { /* C strings: measure them (callers with more pass lens) */
         if (argc > 64) {
             r->failures++;
+            free(p);
             return -1;
         }
         for (int i = 0; i < argc; i++)
             tmp[i] = strlen(argv[i]);
         lens = tmp;
     }
-    pending_cmd *p = sr_xmalloc(sizeof *p);
-    *p = (pending_cmd){r, fn, privdata, sr_monotonic_us()};
+    p->sent_us = sr_monotonic_us();
     format_command(&r->command, argc, argv, lens);
     int rc = redisAsyncFormattedCommand(r->ac, on_reply, p, r->command.data, r->command.len);
     if (r->command.cap > 1024 * 1024) sr_buf_free(&r->command); /* hiredis has copied it */
@@ -286,4 +292,20 @@ int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, con
     }
     if (r->pending++ == 0) r->progress_ms = p->sent_us / 1000;
     return 0;
+}
+
+int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
+                     const size_t *lens)
+{
+    pending_cmd *p = sr_xmalloc(sizeof *p);
+    *p = (pending_cmd){.r = r, .fn = fn, .privdata = privdata};
+    return send_command(r, p, argc, argv, lens);
+}
+
+int sr_redis_call(sr_redis *r, sr_redis_call_fn *fn, void (*cb)(void), void *arg, int argc,
+                  const char **argv, const size_t *lens)
+{
+    pending_cmd *p = sr_xmalloc(sizeof *p);
+    *p = (pending_cmd){.r = r, .call_fn = fn, .cb = cb, .privdata = arg};
+    return send_command(r, p, argc, argv, lens);
 }

@@ -6,16 +6,34 @@
 #include "store_script.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, void *privdata)
+/* {status, seq, target id}; status ok|gone|noroute|norecipient */
+static void on_posted(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    enum sr_store_post_status status = SR_STORE_POST_UNAVAILABLE;
+    const char *s = sr_reply_count(reply) >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
+    if (s)
+        status = !strcmp(s, "ok")            ? SR_STORE_POSTED
+                 : !strcmp(s, "gone")        ? SR_STORE_POST_GONE
+                 : !strcmp(s, "noroute")     ? SR_STORE_POST_NO_ROUTE
+                 : !strcmp(s, "norecipient") ? SR_STORE_POST_NO_RECIPIENT
+                                             : SR_STORE_POST_UNAVAILABLE;
+    ((sr_store_post_cb *)cb)(status, s ? (uint64_t)sr_reply_int(sr_reply_at(reply, 1)) : 0, arg);
+}
+
+void sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_post_cb *cb, void *arg)
 {
     const sr_config *cfg = sr_store_config(s);
     char key[400], session_prefix[200], chan_prefix[200], ttl[16], now[24], hist[16], touch[16];
     char at[16];
     const char *argv[SR_STORE_EVAL_MAX_ARGS];
     size_t lens[SR_STORE_EVAL_MAX_ARGS];
-    if (a->nparts > SR_STORE_EVAL_MAX_ARGS - 12) return -1;
+    if (a->nparts > SR_STORE_EVAL_MAX_ARGS - 12) {
+        on_posted(NULL, (void (*)(void))cb, arg);
+        return;
+    }
     if (a->id)
         snprintf(key, sizeof key, "%ssession:%s:{%s}", cfg->key_prefix, a->kind, a->id);
     else
@@ -48,5 +66,6 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    return sr_store_eval(s, SR_SCRIPT_SESSION_POST, 1, n, argv, lens, cb, privdata);
+    sr_store_eval_call(s, SR_SCRIPT_SESSION_POST, 1, n, argv, lens, on_posted, (void (*)(void))cb,
+                       arg);
 }

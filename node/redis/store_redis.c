@@ -104,27 +104,14 @@ sr_span *sr_reply_spans(const sr_reply *r, size_t first, size_t *n)
     return v;
 }
 
-/* A typed callback and its argument, carried through one command to the
- * decoder of its reply (which frees it). */
-typedef struct call {
-    void (*cb)(void);
-    void *arg;
-} call;
-#define CALL(cb, arg) call_new((void (*)(void))(cb), (arg))
+#define FN(f) ((void (*)(void))(f))
 
-static call *call_new(void (*cb)(void), void *arg)
-{
-    call *k = sr_xmalloc(sizeof *k);
-    *k = (call){cb, arg};
-    return k;
-}
-
-/* Sends a command whose reply decode(reply, k) turns into k's callback; when
- * Redis is down decode runs at once with a NULL reply. */
+/* Sends a command whose reply decode(reply, cb, arg) turns into a call of
+ * cb; when Redis is down decode runs at once with a NULL reply. */
 static void send_call(sr_store *s, int argc, const char **argv, const size_t *lens,
-                      sr_store_cb *decode, call *k)
+                      sr_redis_call_fn *decode, void (*cb)(void), void *arg)
 {
-    if (sr_redis_command(&s->redis, decode, k, argc, argv, lens) < 0) decode(NULL, k);
+    if (sr_redis_call(&s->redis, decode, cb, arg, argc, argv, lens) < 0) decode(NULL, cb, arg);
 }
 
 /* ---------- plumbing ---------- */
@@ -263,10 +250,8 @@ static void now_str(char *out, size_t cap)
 /* ---------- operations ---------- */
 
 /* {status, previous owner, hash fields...}; status ok|exists|unknown|full */
-static void on_join(const sr_reply *reply, void *privdata)
+static void on_join(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_join_result r = {.status = SR_STORE_UNAVAILABLE};
     size_t len;
     const char *st = sr_reply_count(reply) >= 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
@@ -281,7 +266,7 @@ static void on_join(const sr_reply *reply, void *privdata)
                    : !strcmp(st, "exists") ? SR_STORE_EXISTS
                                            : SR_STORE_FULL;
     }
-    ((sr_store_join_cb *)k.cb)(&r, k.arg);
+    ((sr_store_join_cb *)cb)(&r, arg);
     free(f);
 }
 
@@ -315,7 +300,7 @@ void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *c
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
     lens[15] = a->info ? a->info_len : 0;
-    send_call(s, 16, argv, lens, on_join, CALL(cb, arg));
+    send_call(s, 16, argv, lens, on_join, FN(cb), arg);
 }
 
 void sr_store_session_active(sr_store *s, const char *kind, const char *id)
@@ -328,10 +313,8 @@ void sr_store_session_active(sr_store *s, const char *kind, const char *id)
 }
 
 /* {status, seq, version[, current value, current version]} */
-static void on_publish(const sr_reply *reply, void *privdata)
+static void on_publish(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_publish_result r = {.status = SR_STORE_UNAVAILABLE};
     size_t n = sr_reply_count(reply);
     const char *st = n >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
@@ -349,7 +332,7 @@ static void on_publish(const sr_reply *reply, void *privdata)
             r.current_version = (uint64_t)sr_reply_int(sr_reply_at(reply, 4));
         }
     }
-    ((sr_store_publish_cb *)k.cb)(&r, k.arg);
+    ((sr_store_publish_cb *)cb)(&r, arg);
 }
 
 void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publish_cb *cb,
@@ -362,7 +345,7 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
     size_t lens[40];
     int n = 0;
     if (a->nparts > 16) {
-        on_publish(NULL, CALL(cb, arg));
+        on_publish(NULL, FN(cb), arg);
         return;
     }
     const char *session = k.session, *log = k.log, *channel = k.channel, *member = k.member;
@@ -425,9 +408,8 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    call *c = CALL(cb, arg);
-    if (sr_redis_command(&s->redis, on_publish, c, n, argv, lens) < 0) {
-        on_publish(NULL, c);
+    if (sr_redis_call(&s->redis, on_publish, FN(cb), arg, n, argv, lens) < 0) {
+        on_publish(NULL, FN(cb), arg);
         return;
     }
     if (a->touch) index_active(s, member, now);
@@ -457,10 +439,8 @@ void sr_store_leave(sr_store *s, const char *kind, const char *id, const char *m
 }
 
 /* {more, envelopes...} */
-static void on_history(const sr_reply *reply, void *privdata)
+static void on_history(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_history_result r = {.status = SR_STORE_UNAVAILABLE};
     sr_span *v = NULL;
     if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) >= 1) {
@@ -468,7 +448,7 @@ static void on_history(const sr_reply *reply, void *privdata)
         r.more = sr_reply_int(sr_reply_at(reply, 0)) != 0;
         r.envelopes = v = sr_reply_spans(reply, 1, &r.n);
     }
-    ((sr_store_history_cb *)k.cb)(&r, k.arg);
+    ((sr_store_history_cb *)cb)(&r, arg);
     free(v);
 }
 
@@ -481,21 +461,19 @@ void sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t si
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
     snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
     const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_HISTORY], "1", k.log, seq, page};
-    send_call(s, 6, argv, NULL, on_history, CALL(cb, arg));
+    send_call(s, 6, argv, NULL, on_history, FN(cb), arg);
 }
 
 /* {stale owner...} */
-static void on_touch(const sr_reply *reply, void *privdata)
+static void on_touch(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_touch_result r = {.status = SR_STORE_UNAVAILABLE};
     sr_span *v = NULL;
     if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
         r.status = SR_STORE_OK;
         r.stale_owners = v = sr_reply_spans(reply, 0, &r.n);
     }
-    ((sr_store_touch_cb *)k.cb)(&r, k.arg);
+    ((sr_store_touch_cb *)cb)(&r, arg);
     free(v);
 }
 
@@ -523,9 +501,8 @@ void sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_stor
     }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    call *c = CALL(cb, arg);
-    if (sr_redis_command(&s->redis, on_touch, c, (int)argc, argv, lens) < 0) {
-        on_touch(NULL, c);
+    if (sr_redis_call(&s->redis, on_touch, FN(cb), arg, (int)argc, argv, lens) < 0) {
+        on_touch(NULL, FN(cb), arg);
         return;
     }
     index_active(s, k.member, now);
@@ -537,12 +514,9 @@ static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *
 }
 
 /* an integer or nil */
-static void on_count(const sr_reply *reply, void *privdata)
+static void on_count(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
-    ((sr_store_count_cb *)k.cb)(reply ? SR_STORE_OK : SR_STORE_UNAVAILABLE, sr_reply_int(reply),
-                                k.arg);
+    ((sr_store_count_cb *)cb)(reply ? SR_STORE_OK : SR_STORE_UNAVAILABLE, sr_reply_int(reply), arg);
 }
 
 void sr_store_join_failures(sr_store *s, const char *ip, sr_store_count_cb *cb, void *arg)
@@ -550,7 +524,7 @@ void sr_store_join_failures(sr_store *s, const char *ip, sr_store_count_cb *cb, 
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
     const char *argv[] = {"GET", key};
-    send_call(s, 2, argv, NULL, on_count, CALL(cb, arg));
+    send_call(s, 2, argv, NULL, on_count, FN(cb), arg);
 }
 
 void sr_store_join_failed(sr_store *s, const char *ip)
@@ -562,10 +536,8 @@ void sr_store_join_failed(sr_store *s, const char *ip)
 }
 
 /* {active sessions, connections on live nodes, live nodes, fresh} */
-static void on_heartbeat(const sr_reply *reply, void *privdata)
+static void on_heartbeat(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_heartbeat_result r = {.status = SR_STORE_UNAVAILABLE};
     if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 4) {
         r.status = SR_STORE_OK;
@@ -574,7 +546,7 @@ static void on_heartbeat(const sr_reply *reply, void *privdata)
         r.nodes = sr_reply_int(sr_reply_at(reply, 2));
         r.resync = sr_reply_int(sr_reply_at(reply, 3)) != 0;
     }
-    ((sr_store_heartbeat_cb *)k.cb)(&r, k.arg);
+    ((sr_store_heartbeat_cb *)cb)(&r, arg);
 }
 
 void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_heartbeat_cb *cb,
@@ -606,14 +578,12 @@ void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_
                           sess,       started,
                           chan,       node_prefix,
                           a->boot_id, set_prefix};
-    send_call(s, 18, argv, NULL, on_heartbeat, CALL(cb, arg));
+    send_call(s, 18, argv, NULL, on_heartbeat, FN(cb), arg);
 }
 
 /* {value or nil, version or nil} */
-static void on_state_read(const sr_reply *reply, void *privdata)
+static void on_state_read(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_state_result r = {.status = SR_STORE_UNAVAILABLE};
     if (sr_reply_count(reply) == 2) {
         r.status = SR_STORE_OK;
@@ -621,7 +591,7 @@ static void on_state_read(const sr_reply *reply, void *privdata)
         if (!r.value.p) r.value.len = 0;
         r.version = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
     }
-    ((sr_store_state_cb *)k.cb)(&r, k.arg);
+    ((sr_store_state_cb *)cb)(&r, arg);
 }
 
 void sr_store_state(sr_store *s, const char *kind, const char *id, const char *name,
@@ -633,7 +603,7 @@ void sr_store_state(sr_store *s, const char *kind, const char *id, const char *n
     snprintf(field, sizeof field, "s:%s", name);
     snprintf(vfield, sizeof vfield, "v:%s", name);
     const char *argv[] = {"HMGET", k.session, field, vfield};
-    send_call(s, 4, argv, NULL, on_state_read, CALL(cb, arg));
+    send_call(s, 4, argv, NULL, on_state_read, FN(cb), arg);
 }
 
 void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
@@ -653,10 +623,8 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
 }
 
 /* an array of {kind, id, HGETALL...} */
-static void on_sessions(const sr_reply *reply, void *privdata)
+static void on_sessions(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     sr_store_sessions_result r = {.status = SR_STORE_UNAVAILABLE};
     size_t n = sr_reply_count(reply);
     sr_store_session *v = NULL;
@@ -671,7 +639,7 @@ static void on_sessions(const sr_reply *reply, void *privdata)
             v[i].fields = sr_reply_fields(e, 2, &v[i].nfields);
         }
     }
-    ((sr_store_sessions_cb *)k.cb)(&r, k.arg);
+    ((sr_store_sessions_cb *)cb)(&r, arg);
     for (size_t i = 0; v && i < n; i++)
         free((void *)v[i].fields);
     free(v);
@@ -700,17 +668,15 @@ void sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const ch
         argv[argc++] = fixed[i];
     for (size_t i = 0; id && i < n && argc < 16; i++)
         argv[argc++] = kinds[i];
-    send_call(s, argc, argv, NULL, on_sessions, CALL(cb, arg));
+    send_call(s, argc, argv, NULL, on_sessions, FN(cb), arg);
 }
 
 /* 1 deleted, 0 unknown */
-static void on_deleted(const sr_reply *reply, void *privdata)
+static void on_deleted(const sr_reply *reply, void (*cb)(void), void *arg)
 {
-    call k = *(call *)privdata;
-    free(privdata);
     bool ok = reply && sr_reply_type(reply) == SR_REPLY_INT;
-    ((sr_store_done_cb *)k.cb)(ok ? SR_STORE_OK : SR_STORE_UNAVAILABLE,
-                               ok && sr_reply_int(reply) != 0, k.arg);
+    ((sr_store_done_cb *)cb)(ok ? SR_STORE_OK : SR_STORE_UNAVAILABLE,
+                             ok && sr_reply_int(reply) != 0, arg);
 }
 
 void sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
@@ -730,7 +696,7 @@ void sr_store_session_delete(sr_store *s, const char *kind, const char *id, cons
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = envelope_len;
-    send_call(s, 10, argv, lens, on_deleted, CALL(cb, arg));
+    send_call(s, 10, argv, lens, on_deleted, FN(cb), arg);
 }
 
 /* ---------- for the other store files (store_script.h) ---------- */
@@ -746,14 +712,13 @@ int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_
     return sr_redis_command(&s->redis, cb, privdata, argc, (const char **)argv, lens);
 }
 
-int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const char *const *argv,
-                  const size_t *lens, sr_store_cb *cb, void *privdata)
+/* EVALSHA "script" nkeys argv..., formatted into all/all_lens; returns argc + 3, or -1. */
+static int eval_args(sr_store *s, enum sr_script script, int nkeys, int argc,
+                     const char *const *argv, const size_t *lens, const char **all,
+                     size_t *all_lens, char numkeys[16])
 {
-    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
-    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
-    char numkeys[16];
     if (argc > SR_STORE_EVAL_MAX_ARGS) return -1;
-    snprintf(numkeys, sizeof numkeys, "%d", nkeys);
+    snprintf(numkeys, 16, "%d", nkeys);
     all[0] = "EVALSHA";
     all[1] = s->sha[script];
     all[2] = numkeys;
@@ -763,7 +728,29 @@ int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const
         all[i + 3] = argv[i];
         all_lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
     }
-    return sr_redis_command(&s->redis, cb, privdata, argc + 3, all, all_lens);
+    return argc + 3;
+}
+
+int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const char *const *argv,
+                  const size_t *lens, sr_store_cb *cb, void *privdata)
+{
+    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
+    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
+    char numkeys[16];
+    int n = eval_args(s, script, nkeys, argc, argv, lens, all, all_lens, numkeys);
+    return n < 0 ? -1 : sr_redis_command(&s->redis, cb, privdata, n, all, all_lens);
+}
+
+void sr_store_eval_call(sr_store *s, enum sr_script script, int nkeys, int argc,
+                        const char *const *argv, const size_t *lens, sr_redis_call_fn *decode,
+                        void (*cb)(void), void *arg)
+{
+    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
+    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
+    char numkeys[16];
+    int n = eval_args(s, script, nkeys, argc, argv, lens, all, all_lens, numkeys);
+    if (n < 0 || sr_redis_call(&s->redis, decode, cb, arg, n, all, all_lens) < 0)
+        decode(NULL, cb, arg);
 }
 
 void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *const *sessions,

@@ -24,6 +24,13 @@ sr_span *sr_reply_spans(const sr_reply *r, size_t first, size_t *n);
  * for C strings). Returns 0, or -1 without calling cb when Redis is down. */
 int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const char *const *argv,
                   const size_t *lens, sr_store_cb *cb, void *privdata);
+/* The same, decode(reply, cb, arg) decoding the reply and calling cb (a typed
+ * callback, cast back) exactly once: at once with a NULL reply when Redis is
+ * down. */
+typedef void sr_redis_call_fn(const sr_reply *reply, void (*cb)(void), void *arg);
+void sr_store_eval_call(sr_store *s, enum sr_script script, int nkeys, int argc,
+                        const char *const *argv, const size_t *lens, sr_redis_call_fn *decode,
+                        void (*cb)(void), void *arg);
 const sr_config *sr_store_config(const sr_store *s);
 /* Sends a plain command (lens may be NULL for C strings). Returns 0, or -1
  * without calling cb when Redis is down. */
