@@ -5,10 +5,12 @@
  * once; after DRAIN_TIMEOUT every socket is closed with 1012; the loop ends
  * when the sockets are gone and Redis has answered what was sent (at most
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
+#include "bus.h"
 #include "core.h"
 #include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
+#include "store.h"
 #include "transport.h"
 
 #include <event2/event.h>
@@ -53,7 +55,7 @@ static void raise_open_files(void)
 static void finish_tick(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0) ||
+    if ((sr_core_connections(n->core) == 0 && sr_store_pending(n->store) == 0) ||
         sr_monotonic_ms() > n->finish_deadline)
         event_base_loopexit(n->base, NULL);
 }
@@ -61,7 +63,7 @@ static void finish_tick(evutil_socket_t fd, short what, void *arg)
 static void drain_done(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    sr_log_info("closing %u connections (1012 service restart)", n->core->nconns);
+    sr_log_info("closing %u connections (1012 service restart)", sr_core_connections(n->core));
     sr_core_close_all(n->core, SR_CLOSE_RESTART, "service restart");
     n->finish_deadline = sr_monotonic_ms() + SHUTDOWN_GRACE_MS;
     n->finish_timer = event_new(n->base, -1, EV_PERSIST, finish_tick, n);
@@ -118,9 +120,10 @@ int main(int argc, char **argv)
     raise_open_files();
     n.base = event_base_new();
     n.store = sr_store_new(n.base, &n.cfg);
-    n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
+    n.core = sr_core_new(n.base, &n.cfg, n.store, &sr_transport_lws_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
-    n.bus = n.core->bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    n.bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    sr_core_attach_bus(n.core, n.bus);
     n.transport = sr_transport_new(n.base, &n.cfg);
     if (!n.transport) {
         sr_log_error("cannot listen on port %d", n.cfg.port);

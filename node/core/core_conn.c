@@ -2,7 +2,7 @@
  * transport, fed messages, given frames to send, closed. Connections are
  * reference counted so that a Redis reply arriving after the socket went
  * finds a valid (dead) connection instead of freed memory. */
-#include "core.h"
+#include "core_internal.h"
 
 #include <event2/event.h>
 
@@ -150,6 +150,79 @@ void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, con
     sr_buf_append_str(&b, suffix);
     sr_conn_send(c, b.data, b.len);
     sr_buf_free(&b);
+}
+
+/* ---------- accessors (conn.h) ---------- */
+
+bool(sr_conn_alive)(const sr_conn *c)
+{
+    return sr_conn_alive(c);
+}
+
+bool sr_conn_closing(const sr_conn *c)
+{
+    return c->closing;
+}
+
+void *sr_conn_transport(const sr_conn *c)
+{
+    return c->transport;
+}
+
+sr_conn *sr_conn_next(sr_conn *c)
+{
+    return c->next;
+}
+
+const char *sr_conn_args(const sr_conn *c, size_t *len)
+{
+    *len = c->args.len;
+    return c->args.data;
+}
+
+void *sr_conn_state(const sr_conn *c)
+{
+    return c->state;
+}
+
+const char *sr_conn_kind(const sr_conn *c)
+{
+    return c->dialect->name;
+}
+
+const sr_config *sr_conn_config(const sr_conn *c)
+{
+    return c->core->cfg;
+}
+
+const char *sr_conn_owner(const sr_conn *c)
+{
+    return c->owner;
+}
+
+void sr_conn_error(sr_conn *c, enum sr_error_kind kind)
+{
+    sr_core_error(c->core, kind);
+}
+
+bool sr_conn_joining(const sr_conn *c)
+{
+    return c->join_state == SR_CONN_JOINING;
+}
+
+bool sr_conn_joined(const sr_conn *c)
+{
+    return c->join_state == SR_CONN_JOINED;
+}
+
+sr_store *sr_conn_store(const sr_conn *c)
+{
+    return c->core->store;
+}
+
+uint64_t sr_conn_touch_interval_ms(const sr_conn *c)
+{
+    return sr_core_touch_interval_ms(c->core);
 }
 
 void sr_conn_close(sr_conn *c, int code, const char *reason)

@@ -3,7 +3,7 @@
  * every dialect's sessions (/api/sessions...) and each dialect's endpoints.
  * The transport frames requests and answers; a request may be answered after
  * a Redis round trip, so it is reference counted like a connection. */
-#include "core.h"
+#include "core_internal.h"
 #include "sr_envelope.h"
 #include "sr_json.h"
 
@@ -324,4 +324,19 @@ bool sr_admin_http(sr_http_req *r)
     sr_http_ref(r);
     sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r);
     return true;
+}
+
+const sr_config *sr_http_config(const sr_http_req *r)
+{
+    return r->core->cfg;
+}
+
+void sr_http_error(sr_http_req *r, enum sr_error_kind kind)
+{
+    sr_core_error(r->core, kind);
+}
+
+void sr_http_health_json(sr_http_req *r, sr_buf *out)
+{
+    sr_core_health_json(r->core, out);
 }

@@ -1,7 +1,7 @@
 /* core_node.c - the core's life on one node: creation, the heartbeat that
  * keeps this node's liveness record and the cluster view, periodic TTL
  * refresh, drain, and the /health and /metrics bodies. */
-#include "core.h"
+#include "core_internal.h"
 #include "sr_log.h"
 #include "sr_random.h"
 
@@ -80,14 +80,13 @@ static void touch_tick(evutil_socket_t fd, short what, void *arg)
     sr_core_touch_sessions(arg);
 }
 
-sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,
+sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store,
                      const sr_transport_ops *transport)
 {
     sr_core *core = sr_xcalloc(1, sizeof *core);
     core->base = base;
     core->cfg = cfg;
     core->store = store;
-    core->bus = bus;
     core->transport = transport;
     core->started_ms = sr_now_ms();
     if (sr_random_code(core->boot_id, 8, "abcdefghijklmnopqrstuvwxyz0123456789") < 0) abort();
@@ -101,6 +100,31 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
     event_add(core->heartbeat_timer, &hb);
     event_add(core->touch_timer, &tt);
     return core;
+}
+
+void sr_core_attach_bus(sr_core *core, sr_bus *bus)
+{
+    core->bus = bus;
+}
+
+bool sr_core_draining(const sr_core *core)
+{
+    return core->draining;
+}
+
+unsigned sr_core_connections(const sr_core *core)
+{
+    return core->nconns;
+}
+
+sr_conn *sr_core_first_conn(sr_core *core)
+{
+    return core->conns;
+}
+
+sr_store *sr_core_store(const sr_core *core)
+{
+    return core->store;
 }
 
 void sr_core_free(sr_core *core)

@@ -6,7 +6,7 @@
  * that is not the next seq starts a catch-up from the Redis log, during which
  * live traffic is only noted; this heals reconnects, lost pub/sub messages and
  * the window between joining and the subscription becoming active. */
-#include "core.h"
+#include "core_internal.h"
 #include "sr_envelope.h"
 #include "store_post.h"
 #include "sr_log.h"

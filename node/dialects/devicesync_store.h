@@ -19,7 +19,8 @@
 #ifndef SR_DEVICESYNC_STORE_H
 #define SR_DEVICESYNC_STORE_H
 
-#include "core.h"
+#include "http.h"
+#include "session.h"
 #include "sr_field.h"
 
 typedef struct sr_accounts_device_args {

@@ -18,7 +18,7 @@
  * This file: Engine.IO, connecting "/" and the connection's end. The events
  * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
  * accounts and device records are reached through devicesync_store.h. */
-#include "core.h"
+#include "session.h"
 #include "devicesync_store.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
@@ -34,7 +34,7 @@
 #define DS_JOIN_TRIES 4
 #define SID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
-#define STATE(c) ((sr_ds_state *)(c)->state)
+#define STATE(c) ((sr_ds_state *)sr_conn_state(c))
 
 /* 44{"message":…[,"data":{"reason":…}]}: the namespace connection is refused. */
 static void connect_error(sr_conn *c, const char *nsp, const char *message, const char *reason)
@@ -58,7 +58,7 @@ static void connect_error(sr_conn *c, const char *nsp, const char *message, cons
 
 static uint64_t ping_interval_ms(const sr_conn *c)
 {
-    return (uint64_t)c->core->cfg->heartbeat_interval * 1000;
+    return (uint64_t)sr_conn_config(c)->heartbeat_interval * 1000;
 }
 
 static uint64_t ping_timeout_ms(const sr_conn *c)
@@ -106,11 +106,13 @@ static void on_pong(sr_conn *c)
 
 static void args_list(const sr_conn *c, const char **args, int *n, int max)
 {
+    size_t len;
+    const char *all = sr_conn_args(c, &len);
     *n = 0;
-    for (size_t at = 0; at < c->args.len && *n < max;) {
-        const char *arg = c->args.data + at;
+    for (size_t at = 0; at < len && *n < max;) {
+        const char *arg = all + at;
         args[(*n)++] = arg;
-        at += strnlen(arg, c->args.len - at) + 1;
+        at += strnlen(arg, len - at) + 1;
     }
 }
 
@@ -123,7 +125,7 @@ static void ds_open(sr_conn *c)
     args_list(c, args, &n, 32);
     int rc = sr_eio_args_check(args, n);
     if (rc < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_conn_close(c, SR_CLOSE_POLICY, sr_sio_strerror(rc));
         return;
     }
@@ -134,12 +136,12 @@ static void ds_open(sr_conn *c)
     sr_buf b;
     sr_buf_init(&b);
     sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
-                      (size_t)c->core->cfg->max_message_bytes);
+                      (size_t)sr_conn_config(c)->max_message_bytes);
     sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     uint64_t now = sr_monotonic_ms();
     st->next_ping_ms = now + ping_interval_ms(c);
-    st->connect_deadline_ms = now + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    st->connect_deadline_ms = now + (uint64_t)sr_conn_config(c)->auth_timeout * 1000;
     schedule(c);
 }
 
@@ -295,14 +297,14 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     char token[SR_JWT_MAX_TOKEN + 1];
     bool bad = false;
     if (!auth_string(has_auth ? &auth : NULL, "token", token, sizeof token, &bad)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Authentication error", bad ? "malformed token" : "no token");
         return;
     }
     char user[SR_DS_MAX_USER + 1];
-    int rc = sr_ds_verify(c->core->cfg, token, strlen(token), user, sizeof user);
+    int rc = sr_ds_verify(sr_conn_config(c), token, strlen(token), user, sizeof user);
     if (rc < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Authentication error", sr_jwt_strerror(rc));
         return;
     }
@@ -318,7 +320,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     sr_json_doc idoc;
     if (info && (info_len > DS_MAX_INFO || sr_json_parse(&idoc, info, info_len) < 0 ||
                  idoc.root.type != SR_JSON_OBJECT)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Invalid deviceInfo: expected a JSON object", NULL);
         return;
     }
@@ -336,7 +338,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     long long last_seq = -1;
     const sr_json_span *ls = has_auth ? sr_json_get(&auth, "lastSeq") : NULL;
     if (ls && ls->type != SR_JSON_NULL && (sr_json_int(ls, &last_seq) < 0 || last_seq < 0)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Invalid lastSeq: expected a non-negative integer", NULL);
         return;
     }
@@ -362,7 +364,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         .info_len = st->info.len,
         .max_devices = SR_DS_MAX_DEVICES,
         .kind = SR_DS_KIND,
-        .claim_ms = (unsigned)c->core->cfg->auth_timeout * 1000u,
+        .claim_ms = (unsigned)sr_conn_config(c)->auth_timeout * 1000u,
     };
     sr_accounts_device_register(c, &a, on_device, NULL);
 }
@@ -375,7 +377,7 @@ static void handle_disconnect(sr_conn *c)
     sr_session_leave(c);
     if (st->registered) sr_accounts_device_seen(c, st->user, st->device);
     st->phase = SR_DS_OPEN;
-    st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)sr_conn_config(c)->auth_timeout * 1000;
     schedule(c);
 }
 
@@ -384,7 +386,7 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     sr_ds_state *st = STATE(c);
     if (binary) {
         if (!st->binary_refused) {
-            sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+            sr_conn_error(c, SR_ERROR_BAD_REQUEST);
             sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         }
         return;
@@ -405,15 +407,14 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     if (rc == SR_SIO_OK) rc = sr_sio_parse(&p, ep.data, ep.len);
     if (rc == SR_SIO_ERR_BINARY) {
         st->binary_refused = true;
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         return;
     }
     if (rc < 0) {
         char text[160];
         snprintf(text, sizeof text, "Malformed packet: %s", sr_sio_strerror(rc));
-        sr_core_error(c->core,
-                      rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
         sr_ds_send_error(c, NULL, text);
         return;
     }

@@ -9,7 +9,7 @@
  *                                      must be online (to_online)
  * The publishes' replies are matched to their events through a FIFO (see
  * sr_ds_op); an event that asked for an ack gets one, success or not. */
-#include "core.h"
+#include "session.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_socketio.h"
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATE(c) ((sr_ds_state *)(c)->state)
+#define STATE(c) ((sr_ds_state *)sr_conn_state(c))
 
 /* ---------- frames ---------- */
 
@@ -339,14 +339,14 @@ void sr_ds_handle_event(sr_conn *c, const sr_sio_packet *p)
     if (!update && !realtime && !message) {
         char text[SR_SIO_MAX_EVENT + 32];
         snprintf(text, sizeof text, "Unknown event: %s", p->event);
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_fail(c, p->ack_id, p->event, text);
         return;
     }
     sr_json_doc doc;
     if (p->argc < 1 || p->arg.type != SR_JSON_OBJECT ||
         sr_json_parse(&doc, p->arg.p, p->arg.n) < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_fail(c, p->ack_id, p->event, "Invalid payload: expected an object");
         return;
     }

@@ -7,7 +7,8 @@
  * (sr_password.h). Hashing takes about 50 ms on the event loop, so register and login are rate
  * limited per client IP across the cluster (AUTH_RATE_LIMIT a minute) before any hashing happens.
  */
-#include "core.h"
+#include "http.h"
+#include "session.h"
 #include "devicesync_store.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
@@ -132,7 +133,7 @@ static bool authorized(sr_http_req *r, char *user, size_t cap)
         respond_error(r, 401, "Authorization: Bearer <token> required");
         return false;
     }
-    int rc = sr_ds_verify(r->core->cfg, token, len, user, cap);
+    int rc = sr_ds_verify(sr_http_config(r), token, len, user, cap);
     if (rc < 0) {
         char text[120];
         snprintf(text, sizeof text, "Invalid token: %s", sr_jwt_strerror(rc));
@@ -179,7 +180,7 @@ static void auth_op_free(auth_op *op)
 static void respond_token(sr_http_req *r, auth_op *op, unsigned status)
 {
     char *token = NULL;
-    if (sr_ds_sign(r->core->cfg, op->user, op->email, &token) < 0) {
+    if (sr_ds_sign(sr_http_config(r), op->user, op->email, &token) < 0) {
         respond_error(r, 500, "Could not sign a token");
         return;
     }
@@ -253,8 +254,8 @@ static void on_attempt(sr_http_req *r, int status, long long count, void *arg)
     auth_op *op = arg;
     if (status != SR_OK) {
         unavailable(r);
-    } else if (count > r->core->cfg->auth_rate_limit) {
-        sr_core_error(r->core, SR_ERROR_RATE_LIMITED);
+    } else if (count > sr_http_config(r)->auth_rate_limit) {
+        sr_http_error(r, SR_ERROR_RATE_LIMITED);
         respond_error(r, 429, "Too many attempts, try again in a minute");
     } else if (op->login) {
         sr_accounts_get(r, op->email, on_account, op);
@@ -286,13 +287,13 @@ static void handle_auth(sr_http_req *r, bool login)
     sr_json_doc doc;
     if (r->body.len == 0 || sr_json_parse(&doc, r->body.data, r->body.len) < 0 ||
         doc.root.type != SR_JSON_OBJECT) {
-        sr_core_error(r->core, SR_ERROR_INVALID_JSON);
+        sr_http_error(r, SR_ERROR_INVALID_JSON);
         respond_error(r, 400, "Invalid JSON body: expected {\"email\":…,\"password\":…}");
         return;
     }
     const sr_json_span *email = sr_json_get(&doc, "email"), *pw = sr_json_get(&doc, "password");
     if (!email || !pw || email->type != SR_JSON_STRING || pw->type != SR_JSON_STRING) {
-        sr_core_error(r->core, SR_ERROR_BAD_REQUEST);
+        sr_http_error(r, SR_ERROR_BAD_REQUEST);
         respond_error(r, 400, "Email and password are required");
         return;
     }
@@ -305,7 +306,7 @@ static void handle_auth(sr_http_req *r, bool login)
     else if (plen < 0 || (!login && plen < MIN_PASSWORD) || (login && plen == 0))
         problem = login ? "Invalid password" : "Password must be 8 to 1024 bytes long";
     if (problem) {
-        sr_core_error(r->core, SR_ERROR_BAD_REQUEST);
+        sr_http_error(r, SR_ERROR_BAD_REQUEST);
         respond_error(r, 400, problem);
         OPENSSL_cleanse(op->password, sizeof op->password);
         free(op);
@@ -438,7 +439,7 @@ bool sr_ds_http(sr_http_req *r)
         } else {
             sr_buf b;
             sr_buf_init(&b);
-            sr_core_health_json(r->core, &b);
+            sr_http_health_json(r, &b);
             sr_http_respond(r, 200, NULL, b.data, b.len);
             sr_buf_free(&b);
         }

@@ -7,7 +7,7 @@
  * atomic step that relays it (one round trip), so a member on any node can
  * ask for it again. Members are server-made ids; a client that presents its
  * memberId and lastSeq on JOIN_SESSION resumes where it left off. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_random.h"
 
@@ -24,7 +24,7 @@ typedef struct mirror_state {
     bool resuming; /* the client named its memberId: the backlog brings it up to date */
 } mirror_state;
 
-#define STATE(c) ((mirror_state *)(c)->state)
+#define STATE(c) ((mirror_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -142,7 +142,7 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     char id[MIRROR_ID_LEN + 1], member[16];
     const sr_json_span *m = sr_json_get(doc, "memberId"), *last = sr_json_get(doc, "lastSeq");
     long long last_seq = 0;
-    if (c->join_state == SR_CONN_JOINING) {
+    if (sr_conn_joining(c)) {
         send_status_error(c, SR_ERR_BUSY);
         return;
     }
@@ -169,7 +169,7 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
 static bool in_session(sr_conn *c, const sr_json_doc *doc)
 {
     char id[MIRROR_ID_LEN + 1];
-    if (c->join_state != SR_CONN_JOINED || !read_session_id(sr_json_get(doc, "sessionId"), id) ||
+    if (!sr_conn_joined(c) || !read_session_id(sr_json_get(doc, "sessionId"), id) ||
         strcmp(id, STATE(c)->session) != 0) {
         send_error(c, "Not a member of this session");
         return false;
@@ -233,7 +233,7 @@ static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary
         return;
     }
     if (!strcmp(type, "CREATE_SESSION")) {
-        if (c->join_state == SR_CONN_JOINING)
+        if (sr_conn_joining(c))
             send_status_error(c, SR_ERR_BUSY);
         else
             start_join(c, NULL, NULL, false, 0);

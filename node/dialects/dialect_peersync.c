@@ -9,7 +9,7 @@
  * another user sends this one (a request, an answer, a message, a session's
  * end) is posted INTO this inbox (sr_session_post). Presence, pending requests
  * and peer sessions are Redis records reached through peersync_store.h. */
-#include "core.h"
+#include "session.h"
 #include "dialect_peersync.h"
 #include "peersync_store.h"
 #include "sr_json.h"
@@ -36,7 +36,7 @@ typedef struct peersync_state {
     char status[16];
 } peersync_state;
 
-#define STATE(c) ((peersync_state *)(c)->state)
+#define STATE(c) ((peersync_state *)sr_conn_state(c))
 
 static const char *const ides[] = {"vscode", "cursor",  "jetbrains", "vim", "neovim",
                                    "emacs",  "sublime", "other",     NULL};
@@ -75,7 +75,7 @@ static void send_error(sr_conn *c, const char *code, const char *message)
  * malformed message, ERR_5002 an unknown event, ERR_5003 Redis unreachable. */
 static void send_invalid(sr_conn *c, const char *message)
 {
-    sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+    sr_conn_error(c, SR_ERROR_BAD_REQUEST);
     send_error(c, "ERR_5001", message);
 }
 
@@ -113,7 +113,7 @@ static void post_event(sr_conn *c, const char *user, const char *event, const sr
     const char *parts[] = {head, data->data, mid, tail};
     size_t lens[] = {(size_t)hlen, data->len, sizeof mid - 1, sizeof tail - 1};
     sr_post_request req = {
-        .kind = c->dialect->name,
+        .kind = sr_conn_kind(c),
         .id = user,
         .from = STATE(c)->who.user,
         .to = "@",
@@ -161,7 +161,7 @@ static int make_id(char *out, const char *prefix)
 
 static uint64_t refresh_ms(sr_conn *c)
 {
-    return sr_core_touch_interval_ms(c->core);
+    return sr_conn_touch_interval_ms(c);
 }
 
 static void on_refresh(sr_conn *c)
@@ -337,7 +337,7 @@ static void handle_register(sr_conn *c, const sr_json_doc *d)
     st->profile[p.len] = '\0';
     sr_buf_free(&p);
     snprintf(st->status, sizeof st->status, "%s", status);
-    sr_peersync_peer peer = {st->who.user, c->owner, st->profile, role, ide, status};
+    sr_peersync_peer peer = {st->who.user, sr_conn_owner(c), st->profile, role, ide, status};
     sr_peersync_register(c, &peer, on_registered, NULL);
 }
 
@@ -597,7 +597,7 @@ static void handle_send(sr_conn *c, const sr_json_doc *d)
     const char *parts[] = {head.data, content ? content->p : "null", mid.data, tail};
     size_t lens[] = {head.len, content ? content->n : 4, mid.len, sizeof tail - 1};
     sr_post_request req = {
-        .kind = c->dialect->name,
+        .kind = sr_conn_kind(c),
         .route = route,
         .route_field = field,
         .from = st->who.user,
@@ -616,7 +616,7 @@ static void handle_send(sr_conn *c, const sr_json_doc *d)
 
 static void peersync_open(sr_conn *c)
 {
-    sr_conn_set_timer(c, (uint64_t)c->core->cfg->auth_timeout * 1000, on_auth_timeout);
+    sr_conn_set_timer(c, (uint64_t)sr_conn_config(c)->auth_timeout * 1000, on_auth_timeout);
 }
 
 static void peersync_message(sr_conn *c, const char *data, size_t len, bool binary)
@@ -629,7 +629,7 @@ static void peersync_message(sr_conn *c, const char *data, size_t len, bool bina
         return;
     }
     if (sr_json_parse(&doc, data, len) < 0) {
-        sr_core_error(c->core, SR_ERROR_INVALID_JSON);
+        sr_conn_error(c, SR_ERROR_INVALID_JSON);
         send_error(c, "ERR_5001", "Invalid JSON");
         return;
     }
@@ -673,7 +673,7 @@ static void peersync_message(sr_conn *c, const char *data, size_t len, bool bina
         handle_send(c, &body);
     } else {
         char msg[128];
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         snprintf(msg, sizeof msg, "Unknown event: %s", event);
         send_error(c, "ERR_5002", msg);
     }
@@ -707,7 +707,7 @@ static void peersync_close(sr_conn *c)
 {
     peersync_state *st = STATE(c);
     if (!st->authenticated) return;
-    sr_peersync_leave(c, st->who.user, !c->closing, on_left, NULL);
+    sr_peersync_leave(c, st->who.user, !sr_conn_closing(c), on_left, NULL);
 }
 
 static void peersync_superseded(sr_conn *c)

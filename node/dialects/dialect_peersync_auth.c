@@ -2,7 +2,8 @@
  * (loaded once at start, shared by every connection of the node), token
  * verification with the seed's error codes, and the REST endpoints of seed
  * 003: the public key, token verification and dev tokens (DEV_TOKENS=1). */
-#include "core.h"
+#include "http.h"
+#include "session.h"
 #include "dialect_peersync.h"
 #include "sr_jwt.h"
 #include "sr_log.h"
@@ -168,7 +169,7 @@ bool sr_peersync_http(sr_http_req *r)
     } else if (!strcmp(what, "verify")) {
         if (!get) goto not_allowed;
         verify_endpoint(r);
-    } else if (!strcmp(what, "dev-token") && r->core->cfg->dev_tokens) {
+    } else if (!strcmp(what, "dev-token") && sr_http_config(r)->dev_tokens) {
         if (strcmp(r->method, "POST") != 0) goto not_allowed;
         dev_token_endpoint(r);
     } else {

@@ -7,7 +7,7 @@
  * the initiator too, and flip the session's "recording" state in the same
  * atomic step, so a second start (or a stop while idle) fails even when the
  * two devices sit on different nodes. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_random.h"
 
@@ -27,7 +27,7 @@ typedef struct recording_state {
     long long last_seq;
 } recording_state;
 
-#define STATE(c) ((recording_state *)(c)->state)
+#define STATE(c) ((recording_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -194,11 +194,11 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     long long last_seq = 0;
     int n;
 
-    if (c->join_state == SR_CONN_JOINING) {
+    if (sr_conn_joining(c)) {
         send_status_error(c, SR_ERR_BUSY);
         return;
     }
-    if (c->join_state == SR_CONN_JOINED) { /* a device records in one session per socket */
+    if (sr_conn_joined(c)) { /* a device records in one session per socket */
         send_error(c, "Already in a session");
         return;
     }
@@ -280,7 +280,7 @@ static void on_recorded(sr_conn *c, const sr_publish_result *r, void *arg)
 static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
 {
     recording_state *st = STATE(c);
-    if (c->join_state != SR_CONN_JOINED) {
+    if (!sr_conn_joined(c)) {
         send_error(c, "Not in a session");
         return;
     }

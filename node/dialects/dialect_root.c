@@ -3,7 +3,7 @@
  * The first message with a type decides: an upper-case type (CREATE_SESSION,
  * JOIN_SESSION...) is mirror, anything else token sync. Until then errors
  * are answered in token sync's format, the original tenant of "/". */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 
 #include <ctype.h>

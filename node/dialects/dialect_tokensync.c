@@ -4,7 +4,7 @@
  * pairs with that token. "sync" messages are relayed to the other side with
  * the session's seq; the payload's original bytes are spliced into the frame
  * so a message is never re-encoded. Members are the two roles. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_token.h"
 
@@ -15,7 +15,7 @@ typedef struct tokensync_state {
     char token[SR_DTS_DIGITS + 1];
 } tokensync_state;
 
-#define STATE(c) ((tokensync_state *)(c)->state)
+#define STATE(c) ((tokensync_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -123,7 +123,7 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
     char raw[128], canonical[SR_DTS_DIGITS + 1];
     bool web = sr_json_string_is(type, "web");
 
-    if (c->join_state == SR_CONN_JOINING) { /* before touching the state of that join */
+    if (sr_conn_joining(c)) { /* before touching the state of that join */
         send_join_error(c, SR_ERR_BUSY);
         return;
     }
@@ -164,7 +164,7 @@ static void on_synced(sr_conn *c, const sr_publish_result *r, void *arg)
 static void handle_sync(sr_conn *c, const sr_json_doc *doc)
 {
     const sr_json_span *payload = sr_json_get(doc, "payload");
-    if (c->join_state != SR_CONN_JOINED) {
+    if (!sr_conn_joined(c)) {
         send_error(c, "Not paired");
         return;
     }

@@ -19,7 +19,7 @@
 #ifndef SR_PEERSYNC_STORE_H
 #define SR_PEERSYNC_STORE_H
 
-#include "core.h"
+#include "session.h"
 #include "sr_field.h"
 
 /* Outcomes of a request or a response, besides SR_OK and SR_ERR_UNAVAILABLE. */

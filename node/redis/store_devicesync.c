@@ -4,7 +4,9 @@
  * Multi-step updates are the Lua scripts account_create, device_register,
  * device_seen, devices_read and ratelimit, run through store_script.h. */
 #include "devicesync_store.h"
+#include "core.h"
 #include "sr_clock.h"
+#include "store_op.h"
 #include "store_script.h"
 
 #include <stdio.h>
@@ -13,7 +15,7 @@
 
 static sr_store *store_of(const sr_op *op)
 {
-    return op->core->store;
+    return sr_core_store(op->core);
 }
 
 static const char *prefix(const sr_store *s)
@@ -157,7 +159,7 @@ void sr_accounts_device_register(sr_conn *c, const sr_accounts_device_args *a,
 
 void sr_accounts_device_seen(sr_conn *c, const char *user, const char *device)
 {
-    sr_store *s = c->core->store;
+    sr_store *s = sr_conn_store(c);
     char key[256], now[24];
     devices_key(s, key, sizeof key, user);
     now_ms(now, sizeof now);

@@ -2,7 +2,9 @@
  * peersync_store.h: each call bound to its connection (sr_op), each update
  * one script of node/redis/scripts/peersync_*.lua, each reply decoded here. */
 #include "peersync_store.h"
+#include "core.h"
 #include "sr_clock.h"
+#include "store_op.h"
 #include "store_script.h"
 
 #include <stdio.h>
@@ -45,7 +47,7 @@ static int checked(const sr_op *op, bool ok)
 static void eval(sr_op *op, enum sr_script script, int nkeys, int argc, const char *const *argv,
                  sr_store_cb *decode)
 {
-    if (sr_store_eval(op->core->store, script, nkeys, argc, argv, NULL, decode, op) < 0)
+    if (sr_store_eval(sr_core_store(op->core), script, nkeys, argc, argv, NULL, decode, op) < 0)
         decode(NULL, op);
 }
 
@@ -65,7 +67,7 @@ void sr_peersync_register(sr_conn *c, const sr_peersync_peer *p, sr_peersync_don
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     ctx x;
     char peer[300], index[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     key(peer, sizeof peer, &x, "peer:", p->user);
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     const char *argv[] = {peer,    index,  p->user,   p->holder, p->profile,
@@ -97,7 +99,7 @@ void sr_peersync_discover(sr_conn *c, const char *user, const char *role, const 
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     ctx x;
     char index[200], peer_prefix[200], node_prefix[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(peer_prefix, sizeof peer_prefix, "%speersync:peer:", x.prefix);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
@@ -118,12 +120,12 @@ void sr_peersync_refresh(sr_conn *c, const char *user)
     sr_op *op = sr_op_conn(c, NULL, NULL);
     ctx x;
     char peer[300], index[200], sessions[300], prefix[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     key(peer, sizeof peer, &x, "peer:", user);
     key(sessions, sizeof sessions, &x, "user-sessions:", user);
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
-    const char *argv[] = {peer, index, sessions, user, c->owner, x.now, x.ttl, prefix};
+    const char *argv[] = {peer, index, sessions, user, sr_conn_owner(c), x.now, x.ttl, prefix};
     eval(op, SR_SCRIPT_PEERSYNC_REFRESH, 3, ARGC(argv), argv, on_refreshed);
 }
 
@@ -164,7 +166,7 @@ void sr_peersync_request(sr_conn *c, const char *from, const char *to, const cha
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     ctx x;
     char mine[300], theirs[300], pair[400], request[300], node_prefix[200], prefix[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     key(mine, sizeof mine, &x, "peer:", from);
     key(theirs, sizeof theirs, &x, "peer:", to);
     key(request, sizeof request, &x, "request:", request_id);
@@ -173,7 +175,7 @@ void sr_peersync_request(sr_conn *c, const char *from, const char *to, const cha
              ordered ? to : from);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
-    const char *argv[] = {mine,       theirs, pair,  request,     from,   to,      c->owner,
+    const char *argv[] = {mine,       theirs, pair,  request,     from,   to,      sr_conn_owner(c),
                           request_id, x.now,  x.ttl, node_prefix, prefix, STALE_MS};
     eval(op, SR_SCRIPT_PEERSYNC_REQUEST, 4, ARGC(argv), argv, on_answer);
 }
@@ -184,7 +186,7 @@ void sr_peersync_respond(sr_conn *c, const char *request_id, const char *respond
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     ctx x;
     char request[300], prefix[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     key(request, sizeof request, &x, "request:", request_id);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {request, responder, accepted ? "1" : "0", session_id, x.now,
@@ -217,13 +219,13 @@ void sr_peersync_leave(sr_conn *c, const char *user, bool end_sessions, sr_peers
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     ctx x;
     char peer[300], index[200], sessions[300], inbox[300], prefix[200];
-    ctx_init(&x, op->core->store);
+    ctx_init(&x, sr_core_store(op->core));
     key(peer, sizeof peer, &x, "peer:", user);
     key(sessions, sizeof sessions, &x, "user-sessions:", user);
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(inbox, sizeof inbox, "%ssession:peersync:{%s}", x.prefix, user);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
-    const char *argv[] = {peer,  index, sessions, inbox, user, c->owner, end_sessions ? "1" : "0",
-                          prefix};
+    const char *argv[] = {
+        peer, index, sessions, inbox, user, sr_conn_owner(c), end_sessions ? "1" : "0", prefix};
     eval(op, SR_SCRIPT_PEERSYNC_LEAVE, 4, ARGC(argv), argv, on_left);
 }

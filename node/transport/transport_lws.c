@@ -196,8 +196,8 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     uint64_t now = sr_monotonic_ms(), hb = (uint64_t)t->cfg->heartbeat_interval * 1000;
     sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
     sr_buf_init(&dead);
-    for (sr_conn *c = t->core ? t->core->conns : NULL; c; c = c->next) {
-        sr_pss *pss = c->transport;
+    for (sr_conn *c = t->core ? sr_core_first_conn(t->core) : NULL; c; c = sr_conn_next(c)) {
+        sr_pss *pss = sr_conn_transport(c);
         if (!pss || !pss->wsi) continue;
         uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;
         if (now - pss->valid_ms >= 3 * hb) {
@@ -256,7 +256,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (t->core->draining || !dialect_of(wsi)) return -1; /* refuse the upgrade */
+        if (sr_core_draining(t->core) || !dialect_of(wsi)) return -1; /* refuse the upgrade */
         return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         char ip[64];
