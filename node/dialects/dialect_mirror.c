@@ -222,35 +222,37 @@ static void on_customer(sr_conn *c, int status, const char *value, size_t len, u
         send_view(c, "VIEW_CUSTOMER", value, len);
 }
 
-static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary)
+static void mirror_typed(sr_conn *c, const sr_json_doc *doc, const char *type)
 {
-    sr_json_doc doc;
-    char type[64];
-    const char *error =
-        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type, "Missing type");
-    if (error) {
-        send_error(c, error);
-        return;
-    }
     if (!strcmp(type, "CREATE_SESSION")) {
         if (sr_conn_joining(c))
             send_status_error(c, SR_ERR_BUSY);
         else
             start_join(c, NULL, NULL, false, 0);
     } else if (!strcmp(type, "JOIN_SESSION")) {
-        handle_join(c, &doc);
+        handle_join(c, doc);
     } else if (!strcmp(type, "VIEW_CUSTOMER")) {
-        handle_view(c, &doc, "VIEW_CUSTOMER", "customer");
+        handle_view(c, doc, "VIEW_CUSTOMER", "customer");
     } else if (!strcmp(type, "VIEW_PRODUCT")) {
-        handle_view(c, &doc, "VIEW_PRODUCT", "product");
+        handle_view(c, doc, "VIEW_PRODUCT", "product");
     } else if (!strcmp(type, "REQUEST_CUSTOMER_UPDATE")) {
-        if (in_session(c, &doc)) {
-            sr_session_state(c, "customer", on_customer, NULL);
-        }
+        if (in_session(c, doc)) sr_session_state(c, "customer", on_customer, NULL);
     } else {
         char msg[128];
         send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
     }
+}
+
+static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary)
+{
+    sr_json_doc doc;
+    char type[64];
+    const char *error =
+        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type, "Missing type");
+    if (error)
+        send_error(c, error);
+    else
+        mirror_typed(c, &doc, type);
 }
 
 static void mirror_superseded(sr_conn *c)
@@ -267,6 +269,7 @@ const sr_dialect sr_dialect_mirror = {
     .name = "mirror",
     .state_size = sizeof(mirror_state),
     .message = mirror_message,
+    .typed = mirror_typed,
     .superseded = mirror_superseded,
     .ended = mirror_ended,
 };

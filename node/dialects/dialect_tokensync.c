@@ -181,21 +181,12 @@ static void handle_sync(sr_conn *c, const sr_json_doc *doc)
     sr_session_publish(c, &req, on_synced, NULL);
 }
 
-static void tokensync_message(sr_conn *c, const char *data, size_t len, bool binary)
+static void tokensync_typed(sr_conn *c, const sr_json_doc *doc, const char *type)
 {
-    sr_json_doc doc;
-    char type[64];
-    const char *error =
-        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type,
-                               "Invalid message: expected an object with a string \"type\"");
-    if (error) {
-        send_error(c, error);
-        return;
-    }
     if (!strcmp(type, "sync")) {
-        handle_sync(c, &doc);
+        handle_sync(c, doc);
     } else if (!strcmp(type, "pair")) {
-        handle_pair(c, &doc);
+        handle_pair(c, doc);
     } else if (!strcmp(type, "ping")) {
         static const char pong[] = "{\"type\":\"pong\"}";
         sr_conn_send(c, pong, sizeof pong - 1);
@@ -203,6 +194,19 @@ static void tokensync_message(sr_conn *c, const char *data, size_t len, bool bin
         char msg[128];
         send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
     }
+}
+
+static void tokensync_message(sr_conn *c, const char *data, size_t len, bool binary)
+{
+    sr_json_doc doc;
+    char type[64];
+    const char *error =
+        sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type,
+                               "Invalid message: expected an object with a string \"type\"");
+    if (error)
+        send_error(c, error);
+    else
+        tokensync_typed(c, &doc, type);
 }
 
 static void tokensync_superseded(sr_conn *c)
@@ -219,6 +223,7 @@ const sr_dialect sr_dialect_tokensync = {
     .name = "tokensync",
     .state_size = sizeof(tokensync_state),
     .message = tokensync_message,
+    .typed = tokensync_typed,
     .superseded = tokensync_superseded,
     .ended = tokensync_ended,
 };
