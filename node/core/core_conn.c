@@ -9,6 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint64_t sr_core_touch_interval_ms(const sr_core *core)
+{
+    uint64_t ms = (uint64_t)core->cfg->session_ttl * 100; /* a tenth of the TTL */
+    return ms > 60000 ? 60000 : ms;
+}
+
+void sr_core_error(sr_core *core, enum sr_error_kind kind)
+{
+    core->metrics.errors[kind]++;
+}
+
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
                       const char *args, size_t args_len)
 {
@@ -84,26 +95,6 @@ void sr_conn_set_timer(sr_conn *c, uint64_t ms, void (*fn)(sr_conn *c))
 void sr_conn_cancel_timer(sr_conn *c)
 {
     if (c->timer) event_del(c->timer);
-}
-
-void sr_conn_closed(sr_conn *c)
-{
-    sr_core *core = c->core;
-    if (c->dialect->close) c->dialect->close(c);
-    sr_session_leave(c);
-    c->transport = NULL; /* from here sr_conn_set_timer does nothing */
-    if (c->timer) {
-        event_free(c->timer);
-        c->timer = NULL;
-    }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        core->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-    core->nconns--;
-    sr_conn_unref(c);
 }
 
 void sr_conn_ref(sr_conn *c)
@@ -230,48 +221,4 @@ void sr_conn_close(sr_conn *c, int code, const char *reason)
     if (!sr_conn_alive(c)) return;
     c->closing = true;
     c->core->transport->close(c->transport, code, reason);
-}
-
-/* Every publish takes one, and they come back in bursts of as many as are in
- * flight: more than malloc's per-thread cache keeps, so they are recycled
- * here (callgrind: 1 % of a relayed message's instructions). */
-#define SR_SPARE_OPS_MAX 4096
-
-static sr_op *op_new(sr_core *core)
-{
-    sr_op *op = core->spare_ops;
-    if (!op) return sr_xmalloc(sizeof *op);
-    core->spare_ops = op->next;
-    core->nspare_ops--;
-    return op;
-}
-
-sr_op *sr_op_conn(sr_conn *c, sr_fn *cb, void *arg)
-{
-    sr_op *op = op_new(c->core);
-    *op = (sr_op){.core = c->core, .c = c, .cb = cb, .arg = arg};
-    sr_conn_ref(c);
-    return op;
-}
-
-sr_op *sr_op_http(sr_http_req *r, sr_fn *cb, void *arg)
-{
-    sr_op *op = op_new(r->core);
-    *op = (sr_op){.core = r->core, .r = r, .cb = cb, .arg = arg};
-    sr_http_ref(r);
-    return op;
-}
-
-void sr_op_done(sr_op *op)
-{
-    sr_core *core = op->core;
-    if (op->c) sr_conn_unref(op->c);
-    if (op->r) sr_http_unref(op->r);
-    if (core->nspare_ops == SR_SPARE_OPS_MAX) {
-        free(op);
-        return;
-    }
-    op->next = core->spare_ops;
-    core->spare_ops = op;
-    core->nspare_ops++;
 }

@@ -15,17 +15,6 @@ static const char *error_names[SR_ERROR_KINDS] = {
     "unknown_session", "unavailable", "superseded", "slow_reader",
 };
 
-uint64_t sr_core_touch_interval_ms(const sr_core *core)
-{
-    uint64_t ms = (uint64_t)core->cfg->session_ttl * 100; /* a tenth of the TTL */
-    return ms > 60000 ? 60000 : ms;
-}
-
-void sr_core_error(sr_core *core, enum sr_error_kind kind)
-{
-    core->metrics.errors[kind]++;
-}
-
 #define SR_SESSIONS_LOG_MS 30000 /* seed 002 logs its active sessions every 30 s */
 
 static void on_heartbeat(const sr_store_heartbeat_result *r, void *arg)

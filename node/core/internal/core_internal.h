@@ -75,6 +75,55 @@ struct sr_conn {
     void (*timer_fn)(sr_conn *c);
 };
 
+typedef struct sr_join_op sr_join_op;
+
+/* A join under way: rate-limit check, subscription, join script. */
+struct sr_join_op {
+    sr_join_op *next; /* in its session's waiting list */
+    sr_session *session;
+    sr_conn *c;
+    sr_join_cb *cb;
+    sr_join_request req;
+    char id[128], member[128];
+    sr_buf joined, left; /* envelopes */
+    sr_buf info;
+};
+
+struct sr_session {
+    char name[256]; /* "<kind>:{<id>}" */
+    const char *kind;
+    char id[128];
+    sr_conn *conns;
+    unsigned nconns;
+    unsigned pending;    /* joins under way that will attach here or let go */
+    sr_join_op *waiting; /* joins waiting for the subscription to be active */
+    bool subscribed;
+    bool registered;     /* in this node's set of sessions held (cluster counts) */
+    uint64_t touched_ms; /* last TTL refresh sent by this node (monotonic) */
+    sr_store_keys *keys; /* its Redis names, formatted once */
+};
+
+/* Local session records (core_session.c). */
+/* The local record of a session, created (and subscribed) on first use. */
+sr_session *sr_local_session_get(sr_core *core, const sr_dialect *d, const char *id);
+/* Frees the record once no connection and no join needs it. */
+void sr_local_session_release(sr_core *core, sr_session *s);
+void sr_local_session_attach(sr_session *s, sr_conn *c);
+void sr_local_session_detach(sr_conn *c);
+
+/* Delivery (core_delivery.c). */
+/* Fetches what c missed from the log (a catch-up), unless one is under way. */
+void sr_delivery_fetch(sr_conn *c);
+/* The seq up to which c's member has really been served (d:<member>). */
+uint64_t sr_delivery_seq(sr_conn *c);
+/* Another connection holds c's member now: tell the client and close it. */
+void sr_delivery_supersede(sr_conn *c);
+
+/* Joining (core_join.c). */
+/* Runs the join script of op (its session's subscription is active). */
+void sr_join_run(sr_join_op *op);
+void sr_join_finish(sr_join_op *op, int status, const sr_join_result *r);
+
 /* The core's own calls skip the function (the per-message path). */
 #define sr_conn_alive(c) ((c)->transport != NULL && !(c)->closing)
 
