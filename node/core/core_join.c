@@ -23,7 +23,7 @@ void sr_join_finish(sr_join_op *op, int status, const sr_join_result *r)
 {
     sr_conn *c = op->c;
     if (c->join_state == SR_CONN_JOINING) c->join_state = SR_CONN_IDLE;
-    if (sr_conn_alive(c) && op->cb) op->cb(c, status, r);
+    if (op->cb) op->cb(c, status, r, op->arg);
     if (op->session) {
         op->session->pending--;
         sr_local_session_release(c->core, op->session);
@@ -81,7 +81,7 @@ static void on_join_reply(const sr_store_join_result *reply, void *arg)
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
     c->fetching = false;
     sr_join_result r = {seq, fields, nfields};
-    if (op->cb) op->cb(c, SR_OK, &r);
+    if (op->cb) op->cb(c, SR_OK, &r, op->arg);
     if (c->session && c->session->subscribed) sr_delivery_fetch(c);
     join_op_free(op);
     sr_conn_unref(c);
@@ -147,18 +147,24 @@ static bool valid_name(const char *s, size_t cap)
     return n > 0 && n < cap && !strpbrk(s, "\n{}");
 }
 
-int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
+void sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb, void *arg)
 {
-    if (c->join_state == SR_CONN_JOINING) return SR_ERR_BUSY;
-    if (c->closing) return SR_ERR_UNAVAILABLE; /* a pair crossing our close frame */
-    if (!valid_name(req->id, sizeof((sr_join_op *)0)->id) ||
-        !valid_name(req->member, sizeof((sr_join_op *)0)->member))
-        return SR_ERR_UNKNOWN_SESSION;
+    int refused = c->join_state == SR_CONN_JOINING ? SR_ERR_BUSY
+                  : c->closing ? SR_ERR_UNAVAILABLE /* a pair crossing our close frame */
+                  : !valid_name(req->id, sizeof((sr_join_op *)0)->id) ||
+                          !valid_name(req->member, sizeof((sr_join_op *)0)->member)
+                      ? SR_ERR_UNKNOWN_SESSION
+                      : SR_OK;
+    if (refused != SR_OK) {
+        if (cb) cb(c, refused, NULL, arg);
+        return;
+    }
     if (c->join_state == SR_CONN_JOINED) sr_session_leave(c);
 
     sr_join_op *op = sr_xcalloc(1, sizeof *op);
     op->c = c;
     op->cb = cb;
+    op->arg = arg;
     op->req = *req;
     snprintf(op->id, sizeof op->id, "%s", req->id);
     snprintf(op->member, sizeof op->member, "%s", req->member);
@@ -181,7 +187,6 @@ int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb)
     } else {
         subscribe_then_join(op);
     }
-    return SR_OK;
 }
 
 void sr_session_join_failed(sr_conn *c)

@@ -45,9 +45,13 @@ typedef struct sr_join_result {
     size_t nfields;
 } sr_join_result;
 
-typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r);
-/* Joins c to a session. Backlog (seq > last seen) follows the callback. */
-int sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb);
+typedef void sr_join_cb(sr_conn *c, int status, const sr_join_result *r, void *arg);
+/* Joins c to a session (leaving the one it is in). cb (may be NULL) is called
+ * exactly once: at once with SR_ERR_BUSY (a join is under way),
+ * SR_ERR_UNAVAILABLE (c is closing) or SR_ERR_UNKNOWN_SESSION (an id or
+ * member no session can have), else when Redis has answered; r is NULL
+ * unless SR_OK. Backlog (seq > last seen) follows the callback. */
+void sr_session_join(sr_conn *c, const sr_join_request *req, sr_join_cb *cb, void *arg);
 /* Counts an attempt of c's client against the join rate limit (a dialect's
  * own kind of guess, such as a host flag on an existing id). */
 void sr_session_join_failed(sr_conn *c);

@@ -197,9 +197,10 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
 
 static void start_join(sr_conn *c, bool create);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     sr_ds_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if ((status == SR_ERR_UNKNOWN_SESSION || status == SR_ERR_EXISTS) &&
         st->join_tries < DS_JOIN_TRIES) {
         start_join(c, status == SR_ERR_UNKNOWN_SESSION); /* first device, or a race of two */
@@ -252,11 +253,10 @@ static void start_join(sr_conn *c, bool create)
         .member_info = info.data,
         .member_info_len = info.len,
     };
-    int rc = sr_session_join(c, &req, on_joined);
+    sr_session_join(c, &req, on_joined, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
     sr_buf_free(&info);
-    if (rc != SR_OK) refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
 }
 
 /* id: the device's id (SR_ERR_UNAVAILABLE is counted by the store) */

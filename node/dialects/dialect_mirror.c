@@ -58,9 +58,10 @@ static void send_view(sr_conn *c, const char *type, const char *payload, size_t 
 static void start_join(sr_conn *c, const char *id, const char *member, bool has_last_seq,
                        long long last_seq);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     mirror_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) { /* a 36^6 collision: draw again */
         start_join(c, NULL, NULL, false, 0);
         return;
@@ -112,8 +113,7 @@ static void start_join(sr_conn *c, const char *id, const char *member, bool has_
         .last_seq = last_seq > 0 ? (uint64_t)last_seq : 0,
         .max_members = MIRROR_MAX_MEMBERS,
     };
-    int rc = sr_session_join(c, &req, on_joined);
-    if (rc != SR_OK) send_status_error(c, rc);
+    sr_session_join(c, &req, on_joined, NULL);
 }
 
 /* A session id as clients type it: trimmed, any case. */

@@ -179,9 +179,10 @@ static void on_auth_timeout(sr_conn *c)
 
 static void start_inbox_join(sr_conn *c);
 
-static void on_inbox_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_inbox_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     peersync_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     /* the inbox is made on the user's first connection: join it, else create it */
     if ((status == SR_ERR_UNKNOWN_SESSION || status == SR_ERR_EXISTS) &&
         ++st->join_tries < JOIN_RETRIES) {
@@ -225,11 +226,7 @@ static void start_inbox_join(sr_conn *c)
         .has_last_seq = st->has_last_seq,
         .last_seq = st->last_seq,
     };
-    int rc = sr_session_join(c, &req, on_inbox_joined);
-    if (rc != SR_OK) {
-        st->authenticating = false;
-        send_unavailable(c);
-    }
+    sr_session_join(c, &req, on_inbox_joined, NULL);
 }
 
 static void handle_auth(sr_conn *c, const sr_json_doc *d)

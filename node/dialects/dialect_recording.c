@@ -109,9 +109,10 @@ static void own_info(sr_buf *b, const recording_state *st)
 
 static void start_join(sr_conn *c, bool create);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     recording_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) {
         if (st->host_join_existing) {
             /* the host's id is taken: join it, but as a guess counts (a host
@@ -168,11 +169,10 @@ static void start_join(sr_conn *c, bool create)
         .member_info = info.data,
         .member_info_len = info.len,
     };
-    int rc = sr_session_join(c, &req, on_joined);
+    sr_session_join(c, &req, on_joined, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
     sr_buf_free(&info);
-    if (rc != SR_OK) send_status_error(c, rc);
 }
 
 static bool valid_id(const char *s, size_t n, size_t max)

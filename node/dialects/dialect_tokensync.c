@@ -59,9 +59,10 @@ static void send_join_error(sr_conn *c, int status)
 static void start_pair(sr_conn *c, const char *role, const char *token, bool create,
                        bool has_last_seq, long long last_seq);
 
-static void on_paired(sr_conn *c, int status, const sr_join_result *r)
+static void on_paired(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     tokensync_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) { /* 48-bit collision: draw again */
         start_pair(c, "web", NULL, true, false, 0);
         return;
@@ -108,10 +109,9 @@ static void start_pair(sr_conn *c, const char *role, const char *token, bool cre
         .left_frame = left.data,
         .left_len = left.len,
     };
-    int rc = sr_session_join(c, &req, on_paired);
+    sr_session_join(c, &req, on_paired, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
-    if (rc != SR_OK) send_join_error(c, rc);
 }
 
 static void handle_pair(sr_conn *c, const sr_json_doc *doc)

@@ -83,6 +83,7 @@ struct sr_join_op {
     sr_session *session;
     sr_conn *c;
     sr_join_cb *cb;
+    void *arg;
     sr_join_request req;
     char id[128], member[128];
     sr_buf joined, left; /* envelopes */
