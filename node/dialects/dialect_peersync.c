@@ -22,7 +22,6 @@
 #define INBOX_MEMBER "user"
 #define ID_CHARS "abcdefghijklmnopqrstuvwxyz0123456789"
 #define ID_RANDOM 16 /* characters after "req_" / "ses_": about 82 bits */
-#define NAME_MAX_BYTES 128
 #define JOIN_RETRIES 3
 
 #define STATE(c) SR_PEERSYNC_STATE(c)
