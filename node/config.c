@@ -3,6 +3,7 @@
  * flag: SESSION_TTL=60 or --session-ttl 60 (flags win). */
 #include "config.h"
 #include "sr_buf.h"
+#include "sr_log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -59,7 +60,7 @@ static const setting settings[] = {
     {"TLS_KEY", T_STR, OFF(tls_key), NULL, 0, 0, "PEM private key for TLS_CERT"},
     {"LOG_FORMAT", T_STR, OFF(log_format), "text", 0, 0, "text or json"},
     {"LOG_LEVEL", T_STR, OFF(log_level), "info", 0, 0,
-     "error, warn, info (and connections, joins, leaves) or debug (and commands)"},
+     "error, warn, info (also joins and leaves) or debug (also connections, messages)"},
     {"KEY_PREFIX", T_STR, OFF(key_prefix), "syncrelay:", 0, 0, "prefix of every Redis key"},
     {"HISTORY_SIZE", T_INT, OFF(history_size), "100", 1, 100000,
      "messages retained per session for resume"},
@@ -137,8 +138,7 @@ static int validate(sr_config *c, char *err, size_t errlen)
         snprintf(err, errlen, "LOG_FORMAT must be text or json (got \"%s\")", c->log_format);
         return -1;
     }
-    if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warn") &&
-        strcmp(c->log_level, "info") && strcmp(c->log_level, "debug")) {
+    if (sr_log_level_parse(c->log_level) < 0) {
         snprintf(err, errlen, "LOG_LEVEL must be error, warn, info or debug (got \"%s\")",
                  c->log_level);
         return -1;
