@@ -1,6 +1,7 @@
 """A node started as `make run` starts it (embedded redis-server) and stopped
 as a terminal's Ctrl-C stops it: a SIGINT to the whole process group. Also
-LOG_LEVEL: which events each level writes, in both log formats."""
+LOG_LEVEL: which events each level writes, in both log formats; and the
+start-up check of Redis' eviction policy."""
 
 import json
 import os
@@ -12,14 +13,14 @@ import time
 import pytest
 
 from conftest import SCALE, paired
-from devcluster import default_binary, free_port, http_get
+from devcluster import Cluster, default_binary, free_port, http_get
 
 
 def start_embedded(tmp_path, **env_extra):
     tmp_path.mkdir(exist_ok=True)
     port = free_port()
     env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "LOG_LEVEL", "LOG_FORMAT")}
+           if k not in ("REDIS_URL", "LOG_LEVEL", "LOG_FORMAT")}  # REDIS_URL unset: embedded
     env.update({"PORT": str(port), "NODE_ID": "solo"}, **env_extra)
     log_path = tmp_path / "node.log"
     log = open(log_path, "w")
@@ -83,3 +84,41 @@ async def test_log_levels_in_both_formats(tmp_path):
         for p in procs:
             p.send_signal(signal.SIGTERM)
             p.wait(10)
+
+
+def wait_for_log(path, text):
+    deadline = time.monotonic() + 10 * SCALE
+    while time.monotonic() < deadline:
+        log = open(path).read()
+        if text in log:
+            return log
+        time.sleep(0.1)
+    raise AssertionError("no %r in:\n%s" % (text, log[-3000:]))
+
+
+def test_warns_when_redis_could_evict_keys_without_ttl():
+    c = Cluster(nodes=1, haproxy=False, wait_registered=False, jwt_keys=False)
+    try:
+        c.start_redis()
+        c.redis_command("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        c.start_node(0)
+        wait_for_log(c.node_log(0), "maxmemory-policy is allkeys-lru")
+    finally:
+        c.stop()
+
+
+def test_says_when_it_could_not_check_the_eviction_policy(tmp_path):
+    """A managed Redis that refuses CONFIG (here renamed away)."""
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                              "--save", "", "--rename-command", "CONFIG", ""],
+                             stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        proc, _, log_path = start_embedded(tmp_path, REDIS_URL="redis://127.0.0.1:%d" % port)
+        log = wait_for_log(log_path, "could not read maxmemory-policy")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert "redis store: connected" in log
+    finally:
+        redis.send_signal(signal.SIGTERM)
+        redis.wait(10)
