@@ -48,7 +48,7 @@ static const setting settings[] = {
     {"HEARTBEAT_INTERVAL", T_INT, OFF(heartbeat_interval), "30", 1, 3600,
      "seconds between server pings; unanswered twice: closed"},
     {"AUTH_TIMEOUT", T_INT, OFF(auth_timeout), "10", 1, 3600,
-     "seconds a socket may stay unauthenticated (device sync /ws, peer sync)"},
+     "seconds a /ws socket may stay unauthenticated, a /socket.io/ one without a namespace"},
     {"JWT_SECRET", T_STR, OFF(jwt_secret), NULL, 0, 0, "HS256 key (device-sync dialect)"},
     {"JWT_PUBLIC_KEY", T_STR, OFF(jwt_public_key), NULL, 0, 0, "RS256 public key PEM file"},
     {"JWT_PRIVATE_KEY", T_STR, OFF(jwt_private_key), NULL, 0, 0, "RS256 private key PEM file"},
