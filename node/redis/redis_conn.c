@@ -187,9 +187,7 @@ static void connect_now(sr_redis *r)
     const sr_redis_target *t = r->target;
     redisAsyncContext *ac =
         t->unix_path ? redisAsyncConnectUnix(t->unix_path) : redisAsyncConnect(t->host, t->port);
-    if (ac && !ac->err && t->tls && tls_start(r, ac) < 0) {
-        sr_log_warn("redis %s: cannot start TLS: %s", r->name,
-                    ac->c.err ? ac->c.errstr : "no memory");
+    if (ac && !ac->err && t->tls && tls_start(r, ac) < 0) { /* logged */
         redisAsyncFree(ac);
         schedule_retry(r);
         return;
