@@ -28,8 +28,8 @@ typedef struct setting {
 static const setting settings[] = {
     {"PORT", T_INT, OFF(port), "8080", 1, 65535, "listen port for every dialect and HTTP endpoint"},
     {"REDIS_URL", T_STR, OFF(redis_url), NULL, 0, 0,
-     "redis[s]://[[user]:password@]host[:port][/db] or unix:///path; unset: embedded "
-     "redis-server"},
+     "redis[s]://[[user]:password@]host[:port][/db] (rediss: TLS) or unix:///path[?db=N]; "
+     "unset: embedded redis-server"},
     {"REDIS_TLS_CA_FILE", T_STR, OFF(redis_tls_ca_file), NULL, 0, 0,
      "rediss://: PEM CA bundle the server's certificate must chain to (system CAs)"},
     {"REDIS_TLS_CERT", T_STR, OFF(redis_tls_cert), NULL, 0, 0,
@@ -223,7 +223,7 @@ void sr_config_usage(FILE *out)
     for (size_t i = 0; i < NSETTINGS; i++) {
         char name[64];
         flag_name(&settings[i], name, sizeof name);
-        fprintf(out, "  %-22s %-20s %s%s%s%s\n", name, settings[i].env, settings[i].help,
+        fprintf(out, "  %-25s %-22s %s%s%s%s\n", name, settings[i].env, settings[i].help,
                 settings[i].def ? " (default " : "", settings[i].def ? settings[i].def : "",
                 settings[i].def ? ")" : "");
     }
