@@ -211,8 +211,10 @@ def test_rendering_without_the_secrets_fails_with_a_message(args):
 def test_existing_secret_renders_offline_and_its_keys_are_required():
     """Offline the Secret cannot be read: the pods' references must then stop them."""
     objs = helm_template(["--set", "secrets.existingSecret=mine"])
-    assert not by_kind(objs, "Secret") or all(
-        s["metadata"]["name"] != "relay-syncrelay" for s in by_kind(objs, "Secret"))
+    assert "relay-syncrelay" not in {s["metadata"]["name"] for s in by_kind(objs, "Secret")}
+    refs = secret_refs(one(objs, "Deployment"))
+    assert {r["name"] for r in refs.values()} == {"mine"}
+    assert all(r["optional"] is False for r in refs.values())
 
 
 def secret_refs(dep):
