@@ -43,12 +43,19 @@ static const char *env(const char *name)
 static void raise_open_files(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max) return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return;
     rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    if (was < rl.rlim_max && setrlimit(RLIMIT_NOFILE, &rl) == 0)
         sr_log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
                     (unsigned long long)rl.rlim_max);
+    else
+        rl.rlim_cur = was;
+    /* a pod is sized for 20 000 connections (helm: connectionsPerPod) */
+    if (rl.rlim_cur < 20000)
+        sr_log_warn("open files limit is %llu: this node holds at most about that many "
+                    "connections (raise the hard limit: ulimit -Hn, the container runtime)",
+                    (unsigned long long)rl.rlim_cur);
 }
 
 static const char *port_text(int port)
