@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from conftest import SCALE, paired, session_keys
-from devcluster import Cluster, free_port, tail_file
+from devcluster import Cluster, default_binary, free_port, tail_file
 
 
 def openssl(*args, cwd):
@@ -138,3 +138,25 @@ def test_node_refuses_a_server_it_cannot_verify(pki, tls_redis, change, reason):
         assert "connected" not in log.replace("disconnected", "")
     finally:
         c.stop()
+
+
+def test_verify_off_takes_any_certificate(pki, tls_redis):
+    """REDIS_TLS_VERIFY=0 (tests only): a CA that did not sign the server is accepted."""
+    port, _ = tls_redis
+    c = start_unready(tls_env(pki, port, REDIS_TLS_CA_FILE=os.path.join(pki, "other-ca.crt"),
+                              REDIS_TLS_SERVER_NAME="redis.example.com", REDIS_TLS_VERIFY="0"))
+    try:
+        c.wait_ready(0)
+    finally:
+        c.stop()
+
+
+@pytest.mark.parametrize("var", ["REDIS_TLS_CA_FILE", "REDIS_TLS_CERT"])
+def test_unreadable_tls_files_stop_the_node_at_start(pki, tls_redis, var):
+    port, _ = tls_redis
+    env = dict(os.environ, PORT=str(free_port()),
+               **tls_env(pki, port, **{var: os.path.join(pki, "missing.pem")}))
+    r = subprocess.run([default_binary()], env=env, capture_output=True, text=True,
+                       timeout=10 * SCALE)
+    assert r.returncode == 2, r.stderr
+    assert "missing.pem" in r.stderr and "cannot load" in r.stderr, r.stderr
