@@ -193,12 +193,12 @@ def perf_syscalls(pids, seconds, edge):
 
 
 def strace_syscalls(pids, seconds, edge):
-    """The same with strace -c -f: it counts from attach (about a second before
-    the first edge) to its end, so a little more than the window."""
+    """The same with strace -c -f, which counts from its attach (a few ms after
+    it starts, taken as the first edge) to its end (the second); it slows the
+    nodes, so calls that batch under load batch less: an upper bound."""
     out = os.path.join("/tmp", "syncrelay-bench-strace.%d" % os.getpid())
     argv = ["strace", "-c", "-f", "-q", "-o", out] + [a for p in pids for a in ("-p", str(p))]
     s = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1)
     edge()
     time.sleep(seconds)
     edge()
