@@ -161,8 +161,8 @@ void sr_loadgen_ds_free(void);
 
 /* loadgen_accounts.c */
 /* Registers (or logs in) one user per pair; fills p->jwt or marks p failed.
- * Returns -1 when no pair got a token. */
-int sr_loadgen_accounts(sr_loadgen *lg);
+ * Returns how many pairs got a token. */
+unsigned sr_loadgen_accounts(sr_loadgen *lg);
 
 /* loadgen_main.c */
 uint64_t sr_loadgen_now_ns(void);

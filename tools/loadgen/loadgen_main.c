@@ -424,10 +424,10 @@ int main(int argc, char **argv)
     }
     if (lg.opt.dialect == LG_DEVICESYNC) {
         uint64_t t = sr_loadgen_now_ns();
-        if (sr_loadgen_accounts(&lg) < 0)
-            fprintf(stderr, "syncrelay-loadgen: no account: %s\n", lg.err.last);
-        fprintf(stderr, "syncrelay-loadgen: %u accounts in %.2f s\n", lg.opt.pairs,
-                (double)(sr_loadgen_now_ns() - t) / 1e9);
+        unsigned ok = sr_loadgen_accounts(&lg);
+        fprintf(stderr, "syncrelay-loadgen: %u of %u accounts in %.2f s%s%s\n", ok, lg.opt.pairs,
+                (double)(sr_loadgen_now_ns() - t) / 1e9, ok < lg.opt.pairs ? "; last error: " : "",
+                ok < lg.opt.pairs ? lg.err.last : "");
     }
     lg.tick = event_new(lg.base, -1, EV_PERSIST, tick, &lg);
     /* the rate schedule's resolution: requests go out at most this late (send lag) */
