@@ -6,8 +6,9 @@
 # dialect naming sr_store_*, sr_reply_* or a core-internal field, or the
 # transport naming the store, fails to compile. What include paths cannot
 # stop is checked here:
-#  * hiredis sits in /usr/include, on every path: only the store/bus include it
-#    (libwebsockets is on the transport's path alone; checked anyway);
+#  * hiredis's headers may also be in /usr/include, on every path: only the
+#    store/bus include them (libwebsockets is on the transport's path alone;
+#    checked anyway);
 #  * a relative or path-qualified include ("../redis/store.h",
 #    "redis/store.h", "internal/core_internal.h") would reach around the
 #    paths: no dialect or transport file includes a store, bus, redis or
