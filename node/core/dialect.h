@@ -1,7 +1,15 @@
 /* dialect.h - a dialect adapts one seed system's wire protocol to the core.
  * It parses and builds frames and calls core functions; it never talks to
- * Redis and never sees the transport. A new dialect is one file plus one row
- * in dialects.c. */
+ * Redis and never sees the transport. A new dialect is its file(s) in
+ * node/dialects plus one row in dialects.c (and, with Redis records of its
+ * own, node/dialects/<dialect>_store.h implemented by
+ * node/redis/store_<dialect>.c: see the README, "Adding a dialect").
+ *
+ * node/dialects: compiled with node/dialects, the core's public headers
+ * (conn.h, session.h, http.h, this one) and config.h on the path, nothing
+ * else, so a dialect cannot name the store, a reply or a core-internal field.
+ * Its headers may be included by: node/dialects, node/redis (the
+ * <dialect>_store.h it implements), main.c (dialect_peersync.h's setup). */
 #ifndef SR_DIALECT_H
 #define SR_DIALECT_H
 

@@ -8,7 +8,14 @@
  * the decoded result, or with SR_STORE_UNAVAILABLE when Redis is unreachable
  * (then at once, before the call returns) or did not answer within the
  * command timeout. Spans and fields point into the reply and are valid only
- * during the callback. */
+ * during the callback.
+ *
+ * node/redis: the only code that includes hiredis. Its headers store.h,
+ * bus.h, store_post.h and store_op.h may be included by node/core (and
+ * main.c); the rest (redis_conn.h, store_script.h, cluster_slots.h) by
+ * node/redis alone. A dialect's records are reached through the typed API
+ * beside the dialect (node/dialects/<dialect>_store.h), which store_<dialect>.c
+ * implements. */
 #ifndef SR_STORE_H
 #define SR_STORE_H
 
