@@ -356,7 +356,8 @@ static int check_state(fsession *f, const sr_store_publish_args *a, fevent *e)
     const char *current = hget(f, field) ? hget(f, field) : "";
     uint64_t version = hget(f, vfield) ? strtoull(hget(f, vfield), NULL, 10) : 0;
     size_t clen = strlen(current);
-    bool equal = a->state_operand_len == clen && !memcmp(a->state_operand, current, clen);
+    bool equal =
+        a->state_operand_len == clen && (!clen || !memcmp(a->state_operand, current, clen));
     if ((a->state_check == '=' && !equal) || (a->state_check == '!' && equal) ||
         (a->state_check == 'v' && version != a->state_version)) {
         sr_buf_append(&e->data, current, clen);

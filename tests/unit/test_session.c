@@ -8,6 +8,7 @@
 #include "session.h"
 #include "sr_buf.h"
 #include "sr_envelope.h"
+#include "sr_log.h"
 
 #include <event2/event.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ static void setup(void)
 {
     char err[256], *argv[] = {"test_session"};
     if (sr_config_load(&cfg, 1, argv, no_env, err, sizeof err) != 0) abort();
+    sr_log_setup(0, "test", SR_LOG_WARN);
     base = event_base_new();
     store = fake_store_new();
     core = sr_core_new(base, &cfg, store, &ops);
