@@ -50,11 +50,12 @@ void sr_delivery_supersede(sr_conn *c)
     sr_conn_close(c, SR_CLOSE_SUPERSEDED, "superseded");
 }
 
+/* The connection's own timer, freed with its socket (sr_conn_closed), so a
+ * retry pending when the node stops holds nothing. */
 static void backlog_retry(evutil_socket_t fd, short what, void *arg)
 {
     sr_conn *c = arg;
     if (sr_conn_alive(c) && c->join_state == SR_CONN_JOINED && c->catching_up) sr_delivery_fetch(c);
-    sr_conn_unref(c);
 }
 
 static void on_backlog(const sr_store_history_result *r, void *arg)
@@ -65,8 +66,8 @@ static void on_backlog(const sr_store_history_result *r, void *arg)
     if (r->status != SR_STORE_OK) {
         /* Redis is away: try again shortly; live traffic stays parked. */
         struct timeval tv = {1, 0};
-        sr_conn_ref(c);
-        event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
+        if (!c->retry) c->retry = evtimer_new(c->core->base, backlog_retry, c);
+        evtimer_add(c->retry, &tv);
         goto done;
     }
     for (size_t i = 0; i < r->n; i++) {

@@ -131,6 +131,10 @@ void sr_conn_closed(sr_conn *c)
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
     c->transport = NULL; /* from here sr_conn_set_timer does nothing */
+    if (c->retry) {
+        event_free(c->retry);
+        c->retry = NULL;
+    }
     if (c->timer) {
         event_free(c->timer);
         c->timer = NULL;

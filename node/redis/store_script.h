@@ -1,5 +1,5 @@
 /* store_script.h - for the store files (store_redis.c, store_post.c,
- * store_peersync.c, store_accounts.c): run a Lua script of the registry
+ * store_peersync.c, store_devicesync.c): run a Lua script of the registry
  * (sr_scripts.h, generated from the .lua files of node/redis/scripts) over
  * the store's connection. Every script of the registry is loaded on each
  * (re)connect, so a restarted or flushed Redis gets them again. Store layer

@@ -74,7 +74,7 @@ const sr_transport_ops sr_transport_lws_ops = {
     transport_send,
     transport_close,
     transport_oldest_unsent_seq,
-    sr_http_answer,
+    sr_transport_http_answer,
 };
 
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
@@ -290,11 +290,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         sr_buf_free(&pss->rx);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return sr_http_request(t, wsi, pss, in);
+        return sr_transport_http_request(t, wsi, pss, in);
     case LWS_CALLBACK_HTTP_BODY:
-        return sr_http_body(wsi, pss, in, len);
+        return sr_transport_http_body(wsi, pss, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return sr_http_body_done(wsi, pss);
+        return sr_transport_http_body_done(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:

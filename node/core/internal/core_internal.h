@@ -72,6 +72,7 @@ struct sr_conn {
     sr_conn *next, *prev;
     sr_buf args;         /* the upgrade's query: "k=v\0k=v\0", decoded */
     struct event *timer; /* see sr_conn_set_timer */
+    struct event *retry; /* the next read of the log after a failed one */
     void (*timer_fn)(sr_conn *c);
 };
 
