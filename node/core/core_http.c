@@ -190,9 +190,11 @@ static bool reply_ok(sr_http_req *r, const sr_store_sessions_result *reply)
     return false;
 }
 
+/* The admin calls below are bound to their request by an sr_op (arg). */
 static void on_list(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (reply_ok(r, reply)) {
         sr_buf out;
         sr_buf_init(&out);
@@ -205,12 +207,13 @@ static void on_list(const sr_store_sessions_result *reply, void *arg)
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
-    sr_http_unref(r);
+    sr_op_done(op);
 }
 
 static void on_get(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (reply_ok(r, reply)) {
         if (reply->n == 0) {
             sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
@@ -222,18 +225,18 @@ static void on_get(const sr_store_sessions_result *reply, void *arg)
             sr_buf_free(&out);
         }
     }
-    sr_http_unref(r);
+    sr_op_done(op);
 }
 
-typedef struct delete_op {
-    sr_http_req *r;
+typedef struct deleted_names {
     char kind[64], id[128];
-} delete_op;
+} deleted_names;
 
 static void on_deleted(enum sr_store_status status, bool found, void *arg)
 {
-    delete_op *op = arg;
+    sr_op *op = arg;
     sr_http_req *r = op->r;
+    deleted_names *names = op->arg;
     if (status != SR_STORE_OK) {
         sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
         sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
@@ -243,42 +246,44 @@ static void on_deleted(enum sr_store_status status, bool found, void *arg)
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"deleted\":true,\"id\":");
-        sr_buf_append_json_string(&out, op->id, strlen(op->id));
+        sr_buf_append_json_string(&out, names->id, strlen(names->id));
         sr_buf_append_str(&out, ",\"kind\":");
-        sr_buf_append_json_string(&out, op->kind, strlen(op->kind));
+        sr_buf_append_json_string(&out, names->kind, strlen(names->kind));
         sr_buf_append_str(&out, "}");
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
-    sr_http_unref(r);
-    free(op);
+    free(names);
+    sr_op_done(op);
 }
 
 /* DELETE: find the session's kind, then end it (members are told by their
  * nodes through the 'k' envelope). */
 static void on_delete_found(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (!reply_ok(r, reply)) {
-        sr_http_unref(r);
+        sr_op_done(op);
         return;
     }
     if (reply->n == 0) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
-        sr_http_unref(r);
+        sr_op_done(op);
         return;
     }
     const sr_store_session *e = &reply->sessions[0];
     size_t klen = e->kind.len, ilen = e->id.len;
     const char *kind = e->kind.p, *id = e->id.p;
-    delete_op *op = sr_xcalloc(1, sizeof *op);
-    op->r = r; /* the reference moves to op */
-    snprintf(op->kind, sizeof op->kind, "%.*s", (int)klen, kind ? kind : "");
-    snprintf(op->id, sizeof op->id, "%.*s", (int)ilen, id ? id : "");
+    deleted_names *names = sr_xcalloc(1, sizeof *names);
+    op->arg = names; /* the op goes on to the delete */
+    snprintf(names->kind, sizeof names->kind, "%.*s", (int)klen, kind ? kind : "");
+    snprintf(names->id, sizeof names->id, "%.*s", (int)ilen, id ? id : "");
     sr_buf env;
     sr_buf_init(&env);
     sr_envelope_write(&env, SR_ENVELOPE_END, 0, "admin", "@", "", 0);
-    sr_store_session_delete(r->core->store, op->kind, op->id, env.data, env.len, on_deleted, op);
+    sr_store_session_delete(r->core->store, names->kind, names->id, env.data, env.len, on_deleted,
+                            op);
     sr_buf_free(&env);
 }
 
@@ -315,29 +320,23 @@ static size_t all_kinds(const char *kinds[16])
 }
 
 /* One session by id: the id as given first (peersync and device sync ids are
- * case-sensitive), then its normalized form when that differs. */
-typedef struct id_lookup {
-    sr_http_req *r;
-    sr_store_sessions_cb *then;
-    char next[128]; /* the form to try when the first finds nothing, or "" */
-} id_lookup;
-
+ * case-sensitive), then its normalized form when that differs. op->cb is the
+ * handler to hand the answer (and op) to; op->arg the form to try when the
+ * first finds nothing, or NULL. */
 static void on_lookup(const sr_store_sessions_result *reply, void *arg)
 {
-    id_lookup *l = arg;
-    if (l->next[0] && reply->status == SR_STORE_OK && !reply->n) {
-        char id[128];
-        memcpy(id, l->next, sizeof id);
-        l->next[0] = '\0';
+    sr_op *op = arg;
+    char *next = op->arg;
+    op->arg = NULL;
+    if (next && reply->status == SR_STORE_OK && !reply->n) {
         const char *kinds[16];
         size_t n = all_kinds(kinds);
-        sr_store_sessions(l->r->core->store, kinds, n, id, 1, on_lookup, l);
+        sr_store_sessions(op->core->store, kinds, n, next, 1, on_lookup, op);
+        free(next);
         return;
     }
-    sr_http_req *r = l->r;
-    sr_store_sessions_cb *then = l->then;
-    free(l);
-    then(reply, r);
+    free(next);
+    ((sr_store_sessions_cb *)op->cb)(reply, op);
 }
 
 /* ?limit=N: the N most recently active sessions (the script walks no more);
@@ -391,15 +390,13 @@ bool sr_admin_http(sr_http_req *r)
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         return true;
     }
-    sr_http_ref(r);
+    sr_op *op = sr_op_http(r, SR_FN(cb), NULL);
     if (*id) { /* through on_lookup: the exact id, then the normalized one */
-        id_lookup *l = sr_xcalloc(1, sizeof *l);
-        *l = (id_lookup){.r = r, .then = cb};
-        if (exact && strcmp(normal, id) != 0) memcpy(l->next, normal, sizeof l->next);
-        sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, l);
+        if (exact && normal[0] && strcmp(normal, id) != 0) op->arg = sr_xstrdup(normal);
+        sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, op);
         return true;
     }
-    sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, r);
+    sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, op);
     return true;
 }
 
