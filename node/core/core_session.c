@@ -255,6 +255,7 @@ static void on_message(sr_session *s, const sr_envelope *e)
             continue;
         }
         deliver(c, e, &shared);
+        if (shared) shared->origin_us = e->time_us; /* live: the transport times its writes */
     }
     sr_frame_unref(shared);
 }
