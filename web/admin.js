@@ -112,7 +112,7 @@
     }
 
     function renderCluster(c) {
-        var body = $('nodes').tBodies[0], total = 0, dialects = {};
+        var body = $('nodes').tBodies[0], total = 0, conns = 0, dialects = {};
         clear(body);
         c.nodes.sort(function (a, b) { return a.id < b.id ? -1 : a.id > b.id ? 1 : 0; });
         c.nodes.forEach(function (n) {
@@ -120,21 +120,22 @@
             tr.dataset.node = n.id;
             var name = el('td');
             name.appendChild(el('b', n.id));
-            if (n.id === c.node) name.appendChild(el('span', ' (answered)', 'hint'));
+            if (n.id === c.node) name.appendChild(el('span', ' (answered)', 'hint wide'));
             tr.appendChild(name);
-            tr.appendChild(el('td', duration(n.uptimeSeconds), 'num'));
+            tr.appendChild(el('td', duration(n.uptimeSeconds), 'num wide'));
             tr.appendChild(el('td', n.connections, 'num connections'));
             tr.appendChild(el('td', n.sessions, 'num sessions'));
             var state = el('td');
             state.appendChild(el('span', draining ? 'draining' : 'serving', draining ? 'badge bad' : 'badge ok'));
             tr.appendChild(state);
             tr.appendChild(el('td', rate(h.rate), 'num rate'));
-            var sp = el('td'), canvas = el('canvas', null, 'spark');
+            var sp = el('td', null, 'wide'), canvas = el('canvas', null, 'spark');
             sp.appendChild(canvas);
             tr.appendChild(sp);
             body.appendChild(tr);
             spark(canvas, h.rates);
             total += h.rate;
+            conns += n.connections;
             var d = (n.stats && n.stats.dialects) || {};
             Object.keys(d).forEach(function (k) {
                 dialects[k] = (dialects[k] || 0) + (d[k].sessions || 0);
@@ -142,7 +143,8 @@
         });
         $('sum-nodes').textContent = c.nodes.length;
         $('sum-sessions').textContent = c.activeSessions;
-        $('sum-connections').textContent = c.totalConnections;
+        /* the rows' sum: fresher than the answering node's last heartbeat */
+        $('sum-connections').textContent = conns;
         $('sum-rate').textContent = rate(total);
         renderDialects(dialects);
         $('updated').textContent = 'updated ' + new Date(c.timeMs).toLocaleTimeString() + ' by ' + c.node;

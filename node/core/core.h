@@ -140,6 +140,7 @@ struct sr_conn {
     uint64_t join_number; /* the session's join counter when this one joined */
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
+    uint64_t parked_seq;  /* lowest live seq seen while catching up (relay latency), 0: none */
     bool catching_up, fetching, closing;
     sr_publish_cb *publish_cb;
     sr_conn *next, *prev;

@@ -215,14 +215,17 @@ def type_and_send(driver, text):
 
 
 def screenshot(driver, name, phone=False):
+    """Saves the whole page (at a phone's width with phone=True)."""
     size = driver.get_window_size()
-    if phone:
-        driver.set_window_size(390, 844)
-        time.sleep(0.2)
+    width = 390 if phone else size["width"]
+    driver.set_window_size(width, 844 if phone else size["height"])
+    time.sleep(0.2)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, min(max(height + 140, 600), 3000))  # + the browser's frame
+    time.sleep(0.2)
     path = os.path.join(shot_dir(), name)
     driver.save_screenshot(path)
-    if phone:
-        driver.set_window_size(size["width"], size["height"])
+    driver.set_window_size(size["width"], size["height"])
     return path
 
 
@@ -351,6 +354,17 @@ async def test_dashboard_matches_health(cluster, browser):
     want = await asyncio.to_thread(wait, d, matches, "dashboard counts == /health", 10)
     assert want["node2"][0] >= 3 and want["node1"][1] >= 2, want
     assert int(text_of(d, "#sum-nodes")) == 2
+
+    # messages relayed by node1's clients show as node1's rate (from two of its reports)
+    w1, f1 = pairs[1]
+    for i in range(30):
+        await w1.sync({"i": i})
+    await f1.recv_syncs(30)
+
+    def node1_rate():
+        tr = d.find_element("css selector", '#nodes tbody tr[data-node="node1"]')
+        return float(tr.find_element("css selector", "td.rate").text) > 0
+    await asyncio.to_thread(wait, d, node1_rate, "node1's msgs/s above 0", 10)
 
     # search finds the session; its detail names each member's node; End session ends it
     web, figma = pairs[0]
