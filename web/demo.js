@@ -126,6 +126,10 @@
         text('join-url', url);
         show('invite', true);
         SyncQR.draw($('qr'), url, 5);
+        if (/^(localhost|127\.|\[::1\])/.test(location.hostname)) {
+            text('invite-hint', 'This link names this computer (' + location.hostname + '): for a ' +
+                'phone, open this page through the computer\'s network address instead.');
+        }
     }
 
     function connect() {

@@ -249,6 +249,9 @@ def test_demo_two_windows_on_two_nodes(cluster, browser):
     d = browser
     d.get(cluster.lb_http_url("/"))
     web = d.current_window_handle
+    wait(d, lambda: visible(d, "#start"), "the start button")
+    screenshot(d, "demo-start.png")
+    screenshot(d, "demo-start-phone.png", phone=True)
     d.find_element("css selector", "#start").click()
     token = wait(d, lambda: re.match(r"^dts://[0-9A-F]{12}$", text_of(d, "#token")) and
                  text_of(d, "#token"), "web's token")
