@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -402,7 +403,7 @@ async def test_dashboard_matches_health(cluster, browser):
 
 @pytest.mark.browser
 def test_dashboard_with_admin_token(make_cluster, browser):
-    c = make_cluster(nodes=1, env={"ADMIN_TOKEN": "s3cret-token"})
+    c = make_cluster(nodes=1, env={"ADMIN_TOKEN": "s3cret-token", "DRAIN_TIMEOUT": "8"})
     assert http_get(c.node_port(0), "/api/cluster")[0] == 401
     assert http_get(c.node_port(0), "/admin")[0] == 200  # the page; its data needs the token
     d = browser
@@ -421,3 +422,7 @@ def test_dashboard_with_admin_token(make_cluster, browser):
     d.find_element("css selector", "#login-form button").click()
     wait(d, lambda: visible(d, "#dash") and dashboard_rows(d).get("node1"), "signed in")
     assert d.execute_script("return sessionStorage.getItem('syncrelay.adminToken')") == "s3cret-token"
+    # a node told to stop shows as draining while it still serves
+    c.kill_node(0, signal.SIGTERM, wait=False)
+    wait(d, lambda: text_of(d, '#nodes tbody tr[data-node="node1"] .badge') == "draining",
+         "node1 draining", timeout=6)
