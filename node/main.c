@@ -136,9 +136,12 @@ int main(int argc, char **argv)
     sr_log_info("syncrelay node %s listening on %s://0.0.0.0:%d (redis %s)", n.cfg.node_id,
                 n.cfg.tls_cert ? "wss" : "ws", n.cfg.port,
                 n.cfg.redis_url ? n.cfg.redis_url : "embedded");
+    sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
+                n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends every session "
-                    "for anyone who can reach this port");
+        sr_log_warn(
+            "ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end every session "
+            "for anyone who can reach this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;
