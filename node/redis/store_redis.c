@@ -117,10 +117,30 @@ static void load_scripts(sr_store *s)
     }
 }
 
+/* Accounts, password hashes and device records have no TTL: under an
+ * allkeys-* policy a full Redis would drop them to make room. Managed Redis
+ * services often refuse CONFIG: then the operator is told to check. */
+static void on_eviction_policy(const sr_reply *reply, void *privdata)
+{
+    size_t len = 0;
+    const char *policy = sr_reply_str(sr_reply_at(reply, 1), &len);
+    if (!policy)
+        sr_log_warn("redis: could not read maxmemory-policy (CONFIG GET refused?): it must be "
+                    "noeviction, or keys without a TTL (accounts) can be evicted");
+    else if (len > 8 && !memcmp(policy, "allkeys-", 8))
+        sr_log_warn("redis: maxmemory-policy is %.*s: a full Redis evicts keys without a TTL "
+                    "(accounts, password hashes); set it to noeviction",
+                    (int)len, policy);
+}
+
 static void on_state(sr_redis *r, bool up, void *privdata)
 {
     if (!up) return;
-    ((sr_store *)privdata)->generation++;
+    sr_store *s = privdata;
+    if (s->generation++ == 0) { /* once: on_state(up) also follows a NOSCRIPT */
+        const char *argv[3] = {"CONFIG", "GET", "maxmemory-policy"};
+        sr_redis_command(&s->redis, on_eviction_policy, NULL, 3, argv, NULL);
+    }
     load_scripts(privdata);
 }
 

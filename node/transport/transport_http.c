@@ -55,6 +55,26 @@ static void accept_header(struct lws *wsi, char *out, size_t cap)
     out[len] = '\0';
 }
 
+/* The query as sent, "a=1&b=2": lws keeps each argument as a fragment, and
+ * its lws_hdr_copy would join them with commas. Too long: empty. */
+static void copy_query(struct lws *wsi, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0;; i++) {
+        char arg[512];
+        int n = lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) return;
+        if (len + (size_t)n + 2 > cap) {
+            out[0] = '\0';
+            return;
+        }
+        if (len) out[len++] = '&';
+        memcpy(out + len, arg, (size_t)n + 1);
+        len += (size_t)n;
+    }
+}
+
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
     memset(pss, 0, sizeof *pss);
@@ -73,8 +93,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
             snprintf(r->method, sizeof r->method, "%s", methods[i].name);
             break;
         }
-    if (lws_hdr_copy(wsi, r->query, sizeof r->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
-        r->query[0] = '\0';
+    copy_query(wsi, r->query, sizeof r->query);
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';
@@ -115,6 +134,26 @@ int sr_http_body_done(struct lws *wsi, sr_pss *pss)
     return 0;
 }
 
+/* lws names 200, 304 and the 4xx/5xx statuses only, and writes the others
+ * with an empty reason phrase ("HTTP/1.1 201 "): add theirs to the status
+ * line. HTTP/2 has no reason phrase (and no text status line to find). */
+static int add_reason_phrase(unsigned status, unsigned char *start, unsigned char **p,
+                             unsigned char *end)
+{
+    const char *reason = status == 201   ? "Created"
+                         : status == 202 ? "Accepted"
+                         : status == 204 ? "No Content"
+                                         : NULL;
+    if (!reason || *p - start < 16 || memcmp(start, "HTTP/1.", 7) != 0) return 0;
+    unsigned char *eol = memchr(start, '\r', (size_t)(*p - start));
+    size_t n = strlen(reason);
+    if (!eol || eol[-1] != ' ' || *p + n > end) return eol ? -1 : 0;
+    memmove(eol + n, eol, (size_t)(*p - eol));
+    memcpy(eol, reason, n);
+    *p += n;
+    return 0;
+}
+
 static int write_headers(struct lws *wsi, sr_pss *pss)
 {
     unsigned char buf[LWS_PRE + 2048], *start = &buf[LWS_PRE], *p = start,
@@ -128,7 +167,8 @@ static int write_headers(struct lws *wsi, sr_pss *pss)
         {"access-control-allow-methods:", "GET, POST, DELETE, OPTIONS"},
     };
     if (lws_add_http_common_headers(wsi, pss->http_status, pss->http_type,
-                                    (lws_filepos_t)pss->http_body.len, &p, end))
+                                    (lws_filepos_t)pss->http_body.len, &p, end) ||
+        add_reason_phrase(pss->http_status, start, &p, end) < 0)
         return -1;
     size_t nextra = pss->req && !pss->req->cors ? 1 : sizeof extra / sizeof extra[0];
     for (size_t i = 0; i < nextra; i++)
