@@ -426,8 +426,8 @@ def test_dockerfile():
 def test_grafana_dashboard():
     """The optional dashboard ConfigMap carries the JSON, labelled for Grafana's sidecar,
     and every metric its queries name is one the node exports."""
-    assert not [o for o in helm_template([]) if o["metadata"]["name"].endswith("-dashboard")]
-    objs = helm_template(["--set", "grafanaDashboard.enabled=true"])
+    assert not [o for o in helm_template(SECRETS) if o["metadata"]["name"].endswith("-dashboard")]
+    objs = helm_template(SECRETS + ["--set", "grafanaDashboard.enabled=true"])
     cm = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-dashboard")]
     assert len(cm) == 1 and cm[0]["metadata"]["labels"]["grafana_dashboard"] == "1", cm
     dash = json.loads(cm[0]["data"]["syncrelay.json"])
