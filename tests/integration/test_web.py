@@ -23,7 +23,7 @@ import pytest
 import websockets
 
 from conftest import (Client, PREFIX, SCALE, eventually, http_get, metric_values, paired,
-                      redis_client, session_id)
+                      raw_ws_handshake, redis_client, session_id)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -422,7 +422,11 @@ def test_dashboard_with_admin_token(make_cluster, browser):
     d.find_element("css selector", "#login-form button").click()
     wait(d, lambda: visible(d, "#dash") and dashboard_rows(d).get("node1"), "signed in")
     assert d.execute_script("return sessionStorage.getItem('syncrelay.adminToken')") == "s3cret-token"
-    # a node told to stop shows as draining while it still serves
-    c.kill_node(0, signal.SIGTERM, wait=False)
-    wait(d, lambda: text_of(d, '#nodes tbody tr[data-node="node1"] .badge') == "draining",
-         "node1 draining", timeout=6)
+    # a node told to stop shows as draining while it still serves (a client keeps it draining)
+    sock, _ = raw_ws_handshake(c.node_port(0))
+    try:
+        c.kill_node(0, signal.SIGTERM, wait=False)
+        wait(d, lambda: text_of(d, '#nodes tbody tr[data-node="node1"] .badge') == "draining",
+             "node1 draining", timeout=6)
+    finally:
+        sock.close()
