@@ -24,6 +24,7 @@
         paired: false,   /* paired once: reconnects resume with lastSeq */
         live: false,     /* paired on the current socket */
         dropping: false,
+        ended: false,    /* an admin ended the session: no reconnect */
         retries: 0,
     };
 
@@ -102,6 +103,7 @@
                 'error');
             tally();
             if (m.error === 'Invalid session token' && !side.paired) setState('invalid token');
+            if (m.error === 'Session ended') side.ended = true;
         }
     }
 
@@ -137,12 +139,19 @@
         var ws = new WebSocket(wsUrl());
         side.ws = ws;
         ws.onmessage = onMessage;
-        ws.onclose = function () {
+        ws.onclose = function (ev) {
             if (side.ws !== ws) return;
             side.ws = null;
             side.live = false;
-            setState('offline');
             text('node', '-');
+            /* taken over by another tab with this side's link, or the session
+             * was ended: reconnecting would only take it back */
+            if (ev.code === 4001 || side.ended) {
+                setState(ev.code === 4001 ? 'taken over elsewhere' : 'session ended');
+                text('notice', 'reload the page to start again');
+                return;
+            }
+            setState('offline');
             /* a dropped or lost socket comes back; a server restart too */
             var wait = side.dropping ? 1500 : Math.min(10000, 500 * Math.pow(2, side.retries++));
             side.dropping = false;

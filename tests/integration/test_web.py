@@ -320,8 +320,21 @@ def test_demo_two_windows_on_two_nodes(cluster, browser):
     d.switch_to.window(web)
     screenshot(d, "demo-web.png")
     screenshot(d, "demo-web-phone.png", phone=True)
+
+    # the join link opened again takes figma over; the first tab stands down for good
+    d.switch_to.new_window("window")
+    again = d.current_window_handle
+    d.get(join_url)
+    wait(d, lambda: text_of(d, "#state") == "paired", "figma paired in a third window")
     d.switch_to.window(figma)
-    d.close()
+    wait(d, lambda: text_of(d, "#state") == "taken over elsewhere", "the old figma tab stands down")
+    time.sleep(1.5)  # longer than a reconnect's delay: no tug of war between the two
+    assert text_of(d, "#state") == "taken over elsewhere"
+    d.switch_to.window(again)
+    assert text_of(d, "#state") == "paired"
+    for handle in (again, figma):
+        d.switch_to.window(handle)
+        d.close()
     d.switch_to.window(web)
 
 
