@@ -338,6 +338,24 @@ def test_demo_two_windows_on_two_nodes(cluster, browser):
     d.switch_to.window(web)
 
 
+@pytest.mark.browser
+def test_qr_code_versions_read_back(cluster, browser):
+    """The page's QR encoder at versions 1 (the smallest), 7 (the first with version
+    blocks) and 10 (16-bit length): each code zbarimg reads is the text drawn."""
+    d = browser
+    d.get(cluster.lb_http_url("/"))
+    for text, version in (("dts://A1B2", 1), ("https://relay.example.com/#join=" + "7" * 80, 7),
+                          ("x" * 210, 10)):
+        got = d.execute_script(
+            "var c = document.getElementById('qr'); SyncQR.draw(c, arguments[0], 4);"
+            "document.getElementById('start-view').hidden = true;"
+            "document.getElementById('session-view').hidden = false;"
+            "document.getElementById('invite').hidden = false;"
+            "return SyncQR.encode(arguments[0]).version;", text)
+        assert got == version, (text, got)
+        assert qr_text(d) == text, version
+
+
 def health(cluster, i):
     return json.loads(http_get(cluster.node_port(i), "/health")[2])
 
