@@ -41,7 +41,7 @@ integration: build
 # in any node's log fails the test that ran it.
 integration-asan: asan
 	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
-	    $(PYTHON) -m pytest tests/integration -q -m "not slow"
+	    $(PYTHON) -m pytest tests/integration -q -m "not slow and not browser"
 
 # Offline checks of Dockerfile, k8s/ and the Helm chart: helm lint, helm template,
 # Kubernetes schema validation (tools/install-k8s-tools.sh installs helm and the

@@ -99,8 +99,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     /* Nobody to drain: waiting would only delay a restart (Ctrl-C on make run). */
     int drain = sr_core_connections(n->core) ? n->cfg.drain_timeout : 0;
     if (drain)
-        sr_log_info("signal %d: draining %u connections for %d s", (int)sig, sr_core_connections(n->core),
-                    drain);
+        sr_log_info("signal %d: draining %u connections for %d s", (int)sig,
+                    sr_core_connections(n->core), drain);
     else
         sr_log_info("signal %d: no connections, stopping", (int)sig);
     struct timeval tv = {drain, 0};
@@ -167,9 +167,12 @@ int main(int argc, char **argv)
                               : "redis://",
                 rt->unix_path ? rt->unix_path : rt->host, rt->unix_path ? "" : ":",
                 rt->unix_path ? "" : port_text(rt->port, port));
+    sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
+                n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends every session "
-                    "for anyone who can reach this port");
+        sr_log_warn(
+            "ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end every session "
+            "for anyone who can reach this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;

@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Wall clock, milliseconds since the epoch. */
+/* Wall clock, milliseconds and microseconds since the epoch. */
 uint64_t sr_now_ms(void);
+uint64_t sr_now_us(void);
 /* Monotonic clock, milliseconds and microseconds. */
 uint64_t sr_monotonic_ms(void);
 uint64_t sr_monotonic_us(void);

@@ -107,6 +107,8 @@ const sr_config *sr_conn_config(const sr_conn *c);
 const char *sr_conn_owner(const sr_conn *c);
 /* Counts one error of kind in the metrics. */
 void sr_conn_error(sr_conn *c, enum sr_error_kind kind);
+/* An error reply went to c's client (counted per dialect). */
+void sr_conn_count_error(sr_conn *c);
 /* A join is under way, or c is a member of a session now. */
 bool sr_conn_joining(const sr_conn *c);
 bool sr_conn_joined(const sr_conn *c);

@@ -59,6 +59,9 @@ bool sr_core_ready(const sr_core *core);
 void sr_core_health_json(sr_core *core, sr_buf *out);
 void sr_core_metrics_text(sr_core *core, sr_buf *out);
 void sr_core_error(sr_core *core, enum sr_error_kind kind);
+/* A relayed message's frame was written to a socket: observes the time since
+ * its first node published it (origin_us, wall clock) in the histogram. */
+void sr_core_observe_relay(sr_core *core, uint64_t origin_us);
 /* Bus hooks (sr_bus_hooks, privdata: the core). */
 void sr_core_bus_message(void *core, const char *session, size_t session_len, const char *data,
                          size_t len);

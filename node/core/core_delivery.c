@@ -79,6 +79,8 @@ static void on_backlog(const sr_store_history_result *r, void *arg)
         bool ok = deliver(c, &e, &f);
         if (f) {
             c->core->metrics.replayed++;
+            /* it came live while this connection caught up: a relay, only later */
+            if (c->parked_seq && e.seq >= c->parked_seq) f->origin_us = e.time_us;
             sr_frame_unref(f);
         }
         if (!ok) goto done; /* closing: the rest stays undelivered */
@@ -92,6 +94,7 @@ static void on_backlog(const sr_store_history_result *r, void *arg)
         sr_delivery_fetch(c);
     } else {
         c->catching_up = false;
+        c->parked_seq = 0;
     }
 done:
     sr_conn_unref(c);
@@ -114,16 +117,19 @@ static void on_message(sr_session *s, const sr_envelope *e)
         if (c->join_state != SR_CONN_JOINED || !sr_conn_alive(c)) continue;
         if (c->catching_up) {
             if (e->seq > c->pending_seq) c->pending_seq = e->seq;
+            if (!c->parked_seq || e->seq < c->parked_seq) c->parked_seq = e->seq;
             if (s->subscribed && !c->fetching) sr_delivery_fetch(c);
             continue;
         }
         if (e->seq <= c->last_seq) continue;
         if (e->seq != c->last_seq + 1) {
             c->pending_seq = e->seq;
+            c->parked_seq = e->seq;
             sr_delivery_fetch(c);
             continue;
         }
         deliver(c, e, &shared);
+        if (shared) shared->origin_us = e->time_us; /* live: the transport times its writes */
     }
     sr_frame_unref(shared);
 }

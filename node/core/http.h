@@ -19,10 +19,13 @@ struct sr_http_req {
     char path[256];  /* without the query string */
     char query[512]; /* after '?', may be empty */
     char authorization[1024];
+    char accept[256]; /* the Accept header (cut), empty on an Upgrade request */
     char ip[64];
     sr_buf body;
     bool answered;
     bool cors; /* answer with Access-Control-Allow-* (not for the admin API) */
+    /* more answer headers: static {name, value, ..., NULL} (the web pages' policy) */
+    const char *const *headers;
 };
 /* Transport -> core: a complete request. The core always answers it (404
  * included), at once or after a Redis round trip. */

@@ -7,8 +7,8 @@
  *   realtime-event                     publish to "*"
  *   device-message                     publish to member targetDeviceId, which
  *                                      must be online (to_online)
- * The publishes' replies are matched to their events through a FIFO (see
- * sr_ds_op); an event that asked for an ack gets one, success or not. */
+ * Each publish carries its event's sr_ds_op as the callback's argument; an
+ * event that asked for an ack gets one, success or not. */
 #include "session.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
@@ -30,6 +30,7 @@ void sr_ds_send_buf(sr_conn *c, sr_buf *b)
 /* 42["error",{"message":…[,"event":…]}] */
 void sr_ds_send_error(sr_conn *c, const char *event, const char *message)
 {
+    sr_conn_count_error(c);
     sr_buf b;
     sr_buf_init(&b);
     sr_sio_event_begin(&b, NULL, -1, "error");

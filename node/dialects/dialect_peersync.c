@@ -40,7 +40,8 @@ void sr_peersync_send_event(sr_conn *c, const char *event, const char *data, siz
 }
 
 /* {"event":"<event>","data":{"code":"ERR_…","message":"…"}}: ERROR, AUTH_FAILED */
-static void sr_peersync_send_coded(sr_conn *c, const char *event, const char *code, const char *message)
+static void sr_peersync_send_coded(sr_conn *c, const char *event, const char *code,
+                                   const char *message)
 {
     char prefix[96];
     snprintf(prefix, sizeof prefix,

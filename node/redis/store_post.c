@@ -41,7 +41,8 @@ void sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_post_cb *c
     snprintf(session_prefix, sizeof session_prefix, "%ssession:%s:", cfg->key_prefix, a->kind);
     snprintf(chan_prefix, sizeof chan_prefix, "%schan:%s:", cfg->key_prefix, a->kind);
     snprintf(ttl, sizeof ttl, "%d", cfg->session_ttl);
-    snprintf(now, sizeof now, "%llu", (unsigned long long)sr_now_ms());
+    snprintf(now, sizeof now, "%llu", /* microseconds: the envelope's time */
+             (unsigned long long)sr_now_us());
     snprintf(hist, sizeof hist, "%d", cfg->history_size);
     snprintf(touch, sizeof touch, "%u", a->touch_ms);
     snprintf(at, sizeof at, "%d", a->seq_after);

@@ -10,6 +10,7 @@
 #include "sr_alloc.h"
 #include "sr_buf.h"
 #include "sr_envelope.h"
+#include "store_cluster.h"
 #include "store_post.h"
 
 #include <stdio.h>
@@ -562,6 +563,14 @@ void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_
 void sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_post_cb *cb, void *arg)
 {
     cb(SR_STORE_POST_UNAVAILABLE, 0, arg);
+}
+
+void sr_store_node_stats(sr_store *s, const char *boot_id, const char *json, size_t len) {}
+
+void sr_store_cluster_nodes(sr_store *s, sr_store_nodes_cb *cb, void *arg)
+{
+    sr_store_nodes_result r = {.status = SR_STORE_UNAVAILABLE};
+    cb(&r, arg);
 }
 
 /* ---------- bus.h ---------- */

@@ -13,10 +13,17 @@
 #include "store.h"
 #include "store_op.h"
 
+#define SR_METRIC_DIALECTS 8 /* per-dialect counters: slot = index in sr_dialects[] */
+#define SR_RELAY_BUCKETS 13  /* relay-latency histogram (core_metrics.c) */
+
 typedef struct sr_metrics {
     uint64_t connections_total, messages_in, messages_out, bytes_in, bytes_out;
     uint64_t relayed, replayed;
     uint64_t errors[SR_ERROR_KINDS];
+    uint64_t dialect_in[SR_METRIC_DIALECTS], dialect_out[SR_METRIC_DIALECTS];
+    uint64_t dialect_errors[SR_METRIC_DIALECTS];  /* error replies sent to clients */
+    uint64_t relay_buckets[SR_RELAY_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t relay_count, relay_sum_us;
 } sr_metrics;
 
 typedef struct sr_session sr_session;
@@ -68,6 +75,7 @@ struct sr_conn {
     uint64_t join_number; /* the session's join counter when this one joined */
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
+    uint64_t parked_seq;  /* lowest live seq seen while catching up (relay latency), 0: none */
     bool catching_up, fetching, closing;
     sr_conn *next, *prev;
     sr_buf args;         /* the upgrade's query: "k=v\0k=v\0", decoded */
@@ -140,5 +148,7 @@ void sr_core_sync_sessions(sr_core *core);
 void sr_core_abort_joins(sr_core *core);
 /* The admin API (GET/DELETE /api/sessions...): returns true when it took r. */
 bool sr_admin_http(sr_http_req *r);
+/* Whether r may use the admin API (ADMIN_TOKEN unset, or its Bearer token). */
+bool sr_admin_allowed(const sr_http_req *r);
 
 #endif
