@@ -6,6 +6,7 @@
  * when the sockets are gone and Redis has answered what was sent (at most
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
 #include "core.h"
+#include "core_poll.h"
 #include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
     n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
     n.bus = n.core->bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    sr_poll_setup(n.core); /* Engine.IO long-polling: this node's channel */
     n.transport = sr_transport_new(n.base, &n.cfg);
     if (!n.transport) {
         sr_log_error("cannot listen on port %d", n.cfg.port);

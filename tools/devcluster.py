@@ -210,7 +210,11 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True, jwt_keys=True):
+                 wait_registered=True, jwt_keys=True, lb_every_request=False):
+        # lb_every_request: haproxy closes its server side after each response,
+        # so every HTTP request (each long-poll GET and POST) is balanced anew:
+        # round robin with no affinity at all
+        self.lb_every_request = lb_every_request
         self.binary = os.path.abspath(binary) if binary else default_binary()
         self.n = nodes
         self.env = {"DRAIN_TIMEOUT": "1", "LOG_FORMAT": "text"}
@@ -543,7 +547,7 @@ defaults
     timeout tunnel 1h
     timeout http-request 10s
     timeout queue 5s
-    timeout check 2s
+    timeout check 2s%s
 
 frontend syncrelay
     bind 127.0.0.1:%d
@@ -556,7 +560,8 @@ backend nodes
     http-check expect status 200
     default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1
 %s
-%s""" % (self.lb_port, servers, stats)
+%s""" % ("\n    option http-server-close" if self.lb_every_request else "",
+        self.lb_port, servers, stats)
 
     def _start_haproxy(self):
         cfg = os.path.join(self.workdir, "haproxy.cfg")

@@ -110,14 +110,16 @@ typedef struct sr_core {
     uint64_t failures_seen;     /* the store's failure count at the last beat */
     bool draining;
     uint64_t started_ms;
-    uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
+    uint64_t sessions_logged_ms;    /* last "active sessions" log line (monotonic) */
+    struct sr_poll_registry *polls; /* Engine.IO long-polling (core_poll.c), NULL until used */
 } sr_core;
 
 enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
 
 struct sr_conn {
     sr_core *core;
-    void *transport; /* NULL once the socket is gone */
+    void *transport;             /* NULL once the socket is gone */
+    const sr_transport_ops *ops; /* core->transport, or a long-polling session's (core_poll.c) */
     const sr_dialect *dialect;
     void *state; /* the dialect's per-connection state */
     uint64_t id;
@@ -172,6 +174,9 @@ void sr_core_bus_reset(void *core);
  * URL-decoded) followed by a NUL; may be NULL. */
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
                       const char *args, size_t args_len);
+/* The same for a connection whose transport is reached through ops. */
+sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *transport,
+                          const sr_dialect *d, const char *ip, const char *args, size_t args_len);
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* Dialect -> transport, through the core. */
@@ -277,8 +282,8 @@ struct sr_http_req {
     void *transport; /* NULL once the client went away: responding does nothing */
     unsigned refs;   /* the transport holds one; take one to answer later */
     char method[8];
-    char path[256];  /* without the query string */
-    char query[512]; /* after '?', may be empty */
+    char path[256];   /* without the query string */
+    char query[4096]; /* after '?', may be empty */
     char authorization[1024];
     char ip[64];
     sr_buf body;

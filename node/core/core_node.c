@@ -2,6 +2,7 @@
  * keeps this node's liveness record and the cluster view, periodic TTL
  * refresh, drain, and the /health and /metrics bodies. */
 #include "core.h"
+#include "core_poll.h"
 #include "sr_log.h"
 #include "sr_random.h"
 
@@ -106,6 +107,7 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
 void sr_core_free(sr_core *core)
 {
     sr_core_abort_joins(core);
+    sr_poll_free(core);
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);

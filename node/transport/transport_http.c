@@ -41,6 +41,29 @@ static void request_done(sr_pss *pss)
     pss->req = NULL;
 }
 
+/* The query as the client wrote it, near enough: lws hands over its
+ * arguments split on '&' and decoded, and lws_hdr_copy() would join them with
+ * nothing in between; they are joined with '&' again, with the characters
+ * that would change the splitting or decoding ('%', '&', '+', '#') encoded. */
+static void query_string(struct lws *wsi, char *out, size_t cap)
+{
+    char arg[4096];
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) break;
+        if (i && len + 1 < cap) out[len++] = '&';
+        for (int j = 0; j < n && len + 4 < cap; j++) {
+            if (strchr("%&+#", arg[j]) && arg[j])
+                len += (size_t)snprintf(out + len, cap - len, "%%%02X", (unsigned char)arg[j]);
+            else
+                out[len++] = arg[j];
+        }
+        out[len] = '\0';
+    }
+}
+
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
     memset(pss, 0, sizeof *pss);
@@ -59,8 +82,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
             snprintf(r->method, sizeof r->method, "%s", methods[i].name);
             break;
         }
-    if (lws_hdr_copy(wsi, r->query, sizeof r->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
-        r->query[0] = '\0';
+    query_string(wsi, r->query, sizeof r->query);
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';

@@ -196,6 +196,7 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
     sr_buf_init(&dead);
     for (sr_conn *c = t->core ? t->core->conns : NULL; c; c = c->next) {
+        if (c->ops != &sr_transport_lws_ops) continue; /* long-polling: no socket */
         sr_pss *pss = c->transport;
         if (!pss || !pss->wsi) continue;
         uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;
