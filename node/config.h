@@ -21,6 +21,7 @@ typedef struct sr_config {
     sr_redis_target redis;
     char *node_id;
     int session_ttl;
+    int device_state_ttl; /* device-sync sessions: 0 never expire */
     long long max_message_bytes;
     int heartbeat_interval;
     int auth_timeout;

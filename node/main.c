@@ -139,8 +139,8 @@ int main(int argc, char **argv)
                 n.cfg.tls_cert ? "wss" : "ws", n.cfg.port,
                 n.cfg.redis_url ? n.cfg.redis_url : "embedded");
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends every session "
-                    "for anyone who can reach this port");
+        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends recording "
+                    "sessions (no other kind) for anyone who can reach this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;

@@ -85,6 +85,22 @@ void sr_http_dispatch(sr_http_req *r)
 
 /* ---------- admin API: GET /api/sessions, GET and DELETE /api/sessions/:id ---------- */
 
+/* Without ADMIN_TOKEN the API is open to anyone who reaches the port, so it
+ * sees only what seed 004's dashboard needs, recording sessions: never a
+ * device-sync user's state nor a peersync inbox (those need their user's
+ * token, or the admin's). With ADMIN_TOKEN, requests that carry it see
+ * every kind. */
+static bool api_open(const sr_core *core)
+{
+    return !core->cfg->admin_token || !*core->cfg->admin_token;
+}
+
+static bool kind_visible(const sr_core *core, const char *kind, size_t len)
+{
+    const char *open_kind = sr_dialect_recording.name;
+    return !api_open(core) || (len == strlen(open_kind) && !memcmp(kind, open_kind, len));
+}
+
 static bool admin_allowed(const sr_http_req *r)
 {
     const char *want = r->core->cfg->admin_token;
@@ -192,11 +208,14 @@ static void on_list(const sr_reply *reply, void *arg)
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"sessions\":[");
+        size_t count = 0, klen;
         for (size_t i = 0; i < sr_reply_count(reply); i++) {
-            if (i) sr_buf_append_str(&out, ",");
+            const char *kind = sr_reply_str(sr_reply_at(sr_reply_at(reply, i), 0), &klen);
+            if (!kind || !kind_visible(r->core, kind, klen)) continue;
+            if (count++) sr_buf_append_str(&out, ",");
             append_session(&out, sr_reply_at(reply, i), false);
         }
-        sr_buf_printf(&out, "],\"count\":%zu}", sr_reply_count(reply));
+        sr_buf_printf(&out, "],\"count\":%zu}", count);
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
@@ -300,7 +319,8 @@ bool sr_admin_http(sr_http_req *r)
     const char *kinds[16];
     size_t nkinds = 0;
     for (size_t i = 0; i < sr_dialect_count && nkinds < 16; i++)
-        kinds[nkinds++] = sr_dialects[i]->name;
+        if (kind_visible(r->core, sr_dialects[i]->name, strlen(sr_dialects[i]->name)))
+            kinds[nkinds++] = sr_dialects[i]->name;
     sr_store_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;

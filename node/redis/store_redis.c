@@ -44,6 +44,7 @@ struct sr_store {
     char sha[S_COUNT][41];
     unsigned generation;       /* counts (re)connections: other files' scripts load once per one */
     char ttl[24], history[24]; /* settings as command arguments, formatted once */
+    char lasting_ttl[24];      /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
     char node_prefix[200];     /* "<prefix>node:" */
 };
 
@@ -135,6 +136,7 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
             snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
     }
     snprintf(s->ttl, sizeof s->ttl, "%d", cfg->session_ttl);
+    snprintf(s->lasting_ttl, sizeof s->lasting_ttl, "%d", cfg->device_state_ttl);
     snprintf(s->history, sizeof s->history, "%d", cfg->history_size);
     snprintf(s->node_prefix, sizeof s->node_prefix, "%snode:", cfg->key_prefix);
     sr_redis_init(&s->redis, base, &cfg->redis, "store", on_state, s);
@@ -244,14 +246,21 @@ static void now_str(char *out, size_t cap)
 
 /* ---------- operations ---------- */
 
+/* A session's TTL argument: SESSION_TTL, but a device-sync user's state
+ * lasts like the account (DEVICE_STATE_TTL, 0: no expiry). */
+static const char *ttl_of(const sr_store *s, const char *kind)
+{
+    return kind && !strcmp(kind, SR_STORE_LASTING_KIND) ? s->lasting_ttl : s->ttl;
+}
+
 int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], max[16], node_prefix[200];
+    char now[24], max[16], node_prefix[200];
+    const char *ttl = ttl_of(s, a->kind);
     session_keys(s, &k, a->kind, a->id);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
                           s->sha[S_JOIN],
@@ -317,7 +326,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
                            a->from,
                            a->owner,
                            a->to,
-                           s->ttl,
+                           ttl_of(s, a->kind),
                            now,
                            s->history,
                            a->touch ? "1" : "0",
@@ -393,14 +402,14 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
                    size_t n, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], seqs[SR_STORE_TOUCH_MAX][24];
+    char now[24], seqs[SR_STORE_TOUCH_MAX][24];
+    const char *ttl = ttl_of(s, kind);
     const char *argv[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t lens[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t argc = 0;
     if (n > SR_STORE_TOUCH_MAX) n = SR_STORE_TOUCH_MAX;
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char *fixed[] = {"EVALSHA", s->sha[S_TOUCH], "2", k.session, k.log, ttl, now};
     for (size_t i = 0; i < 7; i++)
         argv[argc++] = fixed[i];
