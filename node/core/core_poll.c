@@ -31,9 +31,11 @@
 #define BOOT_LEN 8           /* sr_core.boot_id: the start of every sid */
 #define SID_RANDOM 16        /* random characters after it */
 #define ANSWER_GRACE_MS 5000 /* a request's wait beyond the owner's longest hold */
-#define MAX_PAYLOAD 1000000  /* Engine.IO's maxHttpBufferSize (the transport's body cap is 1 MiB)  \
-                              */
+#define MAX_PAYLOAD                                                                                \
+    1000000 /* Engine.IO's maxHttpBufferSize (the transport's body cap is 1 MiB)                   \
+             */
 #define TEXT "text/plain; charset=UTF-8"
+#define SR_CLOSE_GOING_AWAY 1001
 
 enum reader_kind { READER_NONE, READER_GET, READER_STREAM };
 
@@ -72,6 +74,8 @@ struct sr_poll_relay {
     char sid[BOOT_LEN + SID_RANDOM + 1];
     unsigned long long id;
     bool upgraded;
+    uint64_t heard_ms;   /* last packets from the owner (monotonic) */
+    struct event *watch; /* the owner pings every pingInterval: silence means it is gone */
 };
 
 typedef struct sr_poll_registry {
@@ -594,6 +598,7 @@ static void requester_handle(sr_core *core, char type, unsigned long long id, un
         id_key(id, key, sizeof key);
         sr_poll_relay *rl = core->polls ? sr_map_get(&core->polls->relays, key) : NULL;
         if (!rl) return;
+        rl->heard_ms = sr_monotonic_ms();
         if (type == 'S')
             relay_deliver(rl, body, len);
         else
@@ -642,6 +647,17 @@ bool sr_poll_http(sr_http_req *r, const sr_dialect *d)
 
 /* ---------- requester: a WebSocket upgrading a polling session ---------- */
 
+/* The client's WebSocket stays up when only the owner's node died (and
+ * WebSocket pings keep the client from timing out), so the relay closes it
+ * when the owner's Engine.IO pings stop: the client then starts over. */
+static void relay_watch(evutil_socket_t fd, short what, void *arg)
+{
+    sr_poll_relay *rl = arg;
+    uint64_t silent = sr_monotonic_ms() - rl->heard_ms;
+    if (silent > 2 * ping_interval_ms(rl->core) + 2000)
+        relay_close(rl, SR_CLOSE_GOING_AWAY, "owner gone");
+}
+
 sr_poll_relay *sr_poll_relay_open(sr_conn *ws, const char *sid)
 {
     if (!valid_sid(sid)) return NULL;
@@ -654,6 +670,10 @@ sr_poll_relay *sr_poll_relay_open(sr_conn *ws, const char *sid)
     snprintf(rl->sid, sizeof rl->sid, "%s", sid);
     id_key(rl->id, key, sizeof key);
     sr_map_set(&ws->core->polls->relays, key, rl);
+    rl->heard_ms = sr_monotonic_ms();
+    rl->watch = event_new(ws->core->base, -1, EV_PERSIST, relay_watch, rl);
+    struct timeval tv = {1, 0};
+    event_add(rl->watch, &tv);
     return rl;
 }
 
@@ -698,6 +718,7 @@ void sr_poll_relay_closed(sr_poll_relay *rl)
     sr_map_each(&rl->core->polls->pending, forget_relay_probe, rl);
     id_key(rl->id, key, sizeof key);
     sr_map_remove(&rl->core->polls->relays, key);
+    event_free(rl->watch);
     free(rl);
 }
 
