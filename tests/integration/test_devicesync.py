@@ -25,6 +25,7 @@ import socketio
 from conftest import PREFIX, QUIET_TIMEOUT, RECV_TIMEOUT, SCALE, Client, redis_client
 
 SECRET = "device-sync-test-secret"
+ADMIN_TOKEN = "device-sync-admin"
 HEARTBEAT = 1  # seconds: Engine.IO pingInterval 1000 ms, pingTimeout 1000 ms
 
 
@@ -32,7 +33,8 @@ HEARTBEAT = 1  # seconds: Engine.IO pingInterval 1000 ms, pingTimeout 1000 ms
 def cluster(make_cluster):
     return make_cluster(nodes=2, haproxy=True,
                         env={"JWT_SECRET": SECRET, "HEARTBEAT_INTERVAL": HEARTBEAT,
-                             "AUTH_TIMEOUT": 2, "MAX_MESSAGE_BYTES": 65536})
+                             "AUTH_TIMEOUT": 2, "MAX_MESSAGE_BYTES": 65536,
+                             "ADMIN_TOKEN": ADMIN_TOKEN})
 
 
 # ---- helpers (also used by test_devicesync_rest) -------------------------------------
@@ -706,7 +708,8 @@ def test_redis_records(cluster, devices):
 def test_admin_delete_ends_the_users_session(cluster, devices):
     uid, _, a, b = two_devices(cluster, devices)
     a.call("session-update", {"sessionKey": "k", "state": 1})
-    req = urllib.request.Request(cluster.lb_http_url("/api/sessions/" + uid), method="DELETE")
+    req = urllib.request.Request(cluster.lb_http_url("/api/sessions/" + uid), method="DELETE",
+                                 headers={"Authorization": "Bearer " + ADMIN_TOKEN})
     with urllib.request.urlopen(req, timeout=RECV_TIMEOUT) as r:
         assert json.loads(r.read()) == {"deleted": True, "id": uid, "kind": "devicesync"}
     for dev in (a, b):
