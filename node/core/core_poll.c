@@ -343,7 +343,8 @@ static void poll_close(void *handle, int code, const char *reason)
     poll_send(p, f);
     sr_frame_unref(f);
     if (p->c->transport && !event_pending(p->finish, EV_TIMEOUT, NULL)) {
-        struct timeval tv = {5, 0};
+        /* shutting down: at once (a held poll still gets the close packet) */
+        struct timeval tv = {p->core->draining ? 0 : 5, 0};
         event_add(p->finish, &tv);
     }
 }
@@ -743,11 +744,19 @@ static void free_pending(const char *key, void *value, void *arg)
     free(pd);
 }
 
+static void free_relay(const char *key, void *value, void *arg)
+{
+    sr_poll_relay *rl = value;
+    event_free(rl->watch);
+    free(rl);
+}
+
 void sr_poll_free(sr_core *core)
 {
     if (!core->polls) return;
     sr_map_each(&core->polls->polls, free_poll, NULL);
     sr_map_each(&core->polls->pending, free_pending, NULL);
+    sr_map_each(&core->polls->relays, free_relay, NULL);
     sr_map_free(&core->polls->polls);
     sr_map_free(&core->polls->pending);
     sr_map_free(&core->polls->relays);
