@@ -6,6 +6,7 @@ ASAN_BUILD ?= build-asan
 PYTHON     ?= /usr/bin/python3
 JOBS       ?= $(shell nproc)
 LWS_PREFIX := $(abspath $(BUILD))/deps/lws
+HIREDIS_PREFIX := $(abspath $(BUILD))/deps/hiredis
 
 .PHONY: all deps build asan run cluster test unit integration integration-asan format clean \
         k8s-tools deploy-check sio-client
@@ -21,7 +22,7 @@ build: deps
 
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_SANITIZE=ON \
-	    -DSR_LWS_PREFIX=$(LWS_PREFIX) >/dev/null
+	    -DSR_LWS_PREFIX=$(LWS_PREFIX) -DSR_HIREDIS_PREFIX=$(HIREDIS_PREFIX) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 run: build

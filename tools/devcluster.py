@@ -39,7 +39,8 @@ NODE_CONFIG_VARS = (
     "HEARTBEAT_INTERVAL", "AUTH_TIMEOUT", "JWT_SECRET", "JWT_PUBLIC_KEY",
     "JWT_PRIVATE_KEY", "ADMIN_TOKEN", "DEV_TOKENS", "DRAIN_TIMEOUT", "TLS_CERT",
     "TLS_KEY", "LOG_FORMAT", "JOIN_RATE_LIMIT", "TRUST_PROXY", "HISTORY_SIZE",
-    "KEY_PREFIX", "AUTH_RATE_LIMIT",
+    "KEY_PREFIX", "AUTH_RATE_LIMIT", "LOG_LEVEL", "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT",
+    "REDIS_TLS_KEY", "REDIS_TLS_SERVER_NAME", "REDIS_TLS_VERIFY",
 )
 
 
@@ -617,6 +618,13 @@ backend nodes
 
 # ---- command line ----------------------------------------------------------
 
+def dev_environment():
+    """What `tools/dev-cluster` gives every node (the README's examples rely on
+    it): dev tokens on, and one HS256 secret for every node, so device-sync
+    tokens work on all of them."""
+    return {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2", "JWT_SECRET": os.urandom(16).hex()}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="dev-cluster",
@@ -632,8 +640,7 @@ def main(argv=None):
     ap.add_argument("--logs", help="directory for logs and redis data (kept on exit)")
     args = ap.parse_args(argv)
 
-    # one HS256 secret for every node, so device-sync tokens work on all of them
-    env = {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2", "JWT_SECRET": os.urandom(16).hex()}
+    env = dev_environment()
     for item in args.env:
         if "=" not in item:
             ap.error("--env wants VAR=VALUE, got %r" % item)

@@ -3,6 +3,7 @@
  * reference counted so that a Redis reply arriving after the socket went
  * finds a valid (dead) connection instead of freed memory. */
 #include "core.h"
+#include "sr_log.h"
 
 #include <event2/event.h>
 
@@ -61,6 +62,7 @@ sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *tran
     core->conns = c;
     core->nconns++;
     core->metrics.connections_total++;
+    sr_log_debug("conn %llu: open (%s) from %s", (unsigned long long)c->id, d->name, c->ip);
     if (d->open) d->open(c);
     return c;
 }
@@ -82,6 +84,8 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
     if (!c->transport) return;
+    sr_log_debug("conn %llu: %s %zu bytes: %.*s", (unsigned long long)c->id,
+                 binary ? "binary" : "text", len, binary ? 0 : (int)(len < 200 ? len : 200), data);
     c->dialect->message(c, data, len, binary);
 }
 
@@ -120,6 +124,7 @@ void sr_conn_cancel_timer(sr_conn *c)
 void sr_conn_closed(sr_conn *c)
 {
     sr_core *core = c->core;
+    sr_log_debug("conn %llu: closed", (unsigned long long)c->id);
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
     c->transport = NULL; /* from here sr_conn_set_timer does nothing */

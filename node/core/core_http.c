@@ -6,9 +6,13 @@
 #include "core.h"
 #include "sr_envelope.h"
 #include "sr_json.h"
+#include "sr_token.h"
+
+#include <ctype.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void sr_http_ref(sr_http_req *r)
 {
@@ -305,6 +309,76 @@ static bool valid_id(const char *id)
     return n > 0 && n < 128 && !strpbrk(id, "/{}\n\r :");
 }
 
+/* The id as pairing takes it: a token with or without "dts://" (lws may fold
+ * its "//"), in any case; mirror and recording codes in any case. Writes the
+ * canonical form; 0, or -1 when there is none. */
+static int normalize_id(const char *id, char out[128])
+{
+    if (!strncasecmp(id, "dts:", 4)) {
+        const char *p = id + 4;
+        while (*p == '/')
+            p++;
+        return sr_token_dts_normalize(p, strlen(p), out) < 0 ? -1 : 0;
+    }
+    size_t n = strlen(id);
+    if (n >= 128) return -1;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)toupper((unsigned char)id[i]);
+    return 0;
+}
+
+/* The kinds the request may see (see kind_visible). */
+static size_t all_kinds(const sr_core *core, const char *kinds[16])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sr_dialect_count && n < 16; i++)
+        if (kind_visible(core, sr_dialects[i]->name, strlen(sr_dialects[i]->name)))
+            kinds[n++] = sr_dialects[i]->name;
+    return n;
+}
+
+/* One session by id: the id as given first (peersync and device sync ids are
+ * case-sensitive), then its normalized form when that differs. */
+typedef struct id_lookup {
+    sr_http_req *r;
+    sr_store_cb *then;
+    char next[128]; /* the form to try when the first finds nothing, or "" */
+} id_lookup;
+
+static void on_lookup(const sr_reply *reply, void *arg)
+{
+    id_lookup *l = arg;
+    if (l->next[0] && reply && sr_reply_type(reply) == SR_REPLY_ARR && !sr_reply_count(reply)) {
+        char id[128];
+        memcpy(id, l->next, sizeof id);
+        l->next[0] = '\0';
+        const char *kinds[16];
+        size_t n = all_kinds(l->r->core, kinds);
+        if (sr_store_sessions(l->r->core->store, kinds, n, id, 1, on_lookup, l) < 0)
+            on_lookup(NULL, l);
+        return;
+    }
+    sr_http_req *r = l->r;
+    sr_store_cb *then = l->then;
+    free(l);
+    then(reply, r);
+}
+
+/* ?limit=N: the N most recently active sessions (the script walks no more);
+ * more than 10000 reads as 10000. -1 when it is not a whole number >= 1. */
+static long parse_limit(const char *query)
+{
+    const char *arg = strstr(query, "limit=");
+    while (arg && arg != query && arg[-1] != '&')
+        arg = strstr(arg + 1, "limit=");
+    if (!arg) return 1000;
+    const char *v = arg + 6;
+    size_t n = strcspn(v, "&");
+    if (n == 0 || n > 9 || strspn(v, "0123456789") != n) return -1;
+    long limit = strtol(v, NULL, 10);
+    return limit < 1 ? -1 : limit > 10000 ? 10000 : limit;
+}
+
 bool sr_admin_http(sr_http_req *r)
 {
     static const char prefix[] = "/api/sessions";
@@ -317,10 +391,7 @@ bool sr_admin_http(sr_http_req *r)
     }
     const char *id = *rest ? rest + 1 : "";
     const char *kinds[16];
-    size_t nkinds = 0;
-    for (size_t i = 0; i < sr_dialect_count && nkinds < 16; i++)
-        if (kind_visible(r->core, sr_dialects[i]->name, strlen(sr_dialects[i]->name)))
-            kinds[nkinds++] = sr_dialects[i]->name;
+    size_t nkinds = all_kinds(r->core, kinds);
     sr_store_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;
@@ -332,19 +403,29 @@ bool sr_admin_http(sr_http_req *r)
         sr_http_respond_json(r, 405, "{\"error\":\"Method not allowed\"}");
         return true;
     }
-    if (*id && !valid_id(id)) {
+    long limit = parse_limit(r->query);
+    if (limit < 0) {
+        sr_http_respond_json(r, 400, "{\"error\":\"limit must be a whole number from 1\"}");
+        return true;
+    }
+    char normal[128] = "";
+    bool exact = valid_id(id);
+    if (*id && (normalize_id(id, normal) < 0 || !valid_id(normal))) normal[0] = '\0';
+    if (*id && !exact && !normal[0]) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         return true;
     }
-    /* ?limit=N: the N most recently active sessions (the script walks no more) */
-    unsigned limit = 1000;
-    const char *arg = strstr(r->query, "limit=");
-    if (arg && (arg == r->query || arg[-1] == '&')) {
-        unsigned long v = strtoul(arg + 6, NULL, 10);
-        limit = v < 1 ? 1 : v > 10000 ? 10000 : (unsigned)v;
-    }
     sr_http_ref(r);
-    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r) < 0)
+    if (*id) { /* through on_lookup: the exact id, then the normalized one */
+        id_lookup *l = sr_xcalloc(1, sizeof *l);
+        *l = (id_lookup){.r = r, .then = cb};
+        if (exact && strcmp(normal, id) != 0) memcpy(l->next, normal, sizeof l->next);
+        if (sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, l) <
+            0)
+            on_lookup(NULL, l);
+        return true;
+    }
+    if (sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, r) < 0)
         cb(NULL, r);
     return true;
 }

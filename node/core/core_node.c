@@ -3,7 +3,6 @@
  * refresh, drain, and the /health and /metrics bodies. */
 #include "core.h"
 #include "core_poll.h"
-#include "store_memory.h"
 #include "sr_log.h"
 #include "sr_random.h"
 
@@ -39,7 +38,6 @@ static void on_heartbeat(const sr_reply *reply, void *arg)
     core->resync = false;
     core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
     core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
-    if (!core->heartbeat_ok_ms) sr_store_check_eviction(core->store); /* once, at start */
     if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
         sr_log_info("cluster: %lld live nodes, %lld connections, %lld active sessions", nodes,
                     core->cluster_connections, core->cluster_sessions);

@@ -86,6 +86,8 @@ static void session_attach(sr_session *s, sr_conn *c)
         s->registered = true;
         sr_store_node_session(c->core->store, c->core->boot_id, s->kind, s->id, true);
     }
+    sr_log_info("conn %llu: joined %s %s as %s", (unsigned long long)c->id, s->kind, s->id,
+                c->member);
     c->session = s;
     c->session_prev = NULL;
     c->session_next = s->conns;
@@ -686,6 +688,7 @@ void sr_session_leave(sr_conn *c)
 {
     if (c->join_state != SR_CONN_JOINED) return;
     sr_session *s = c->session;
+    sr_log_info("conn %llu: left %s %s (%s)", (unsigned long long)c->id, s->kind, s->id, c->member);
     sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered_seq(c),
                    c->left_event.len ? c->left_event.data : NULL, c->left_event.len, NULL, NULL);
     session_detach(c);

@@ -118,10 +118,37 @@ static void load_scripts(sr_store *s)
     }
 }
 
+/* Accounts, password hashes and device records have no TTL: under an
+ * allkeys-* policy a full Redis would drop them to make room. Managed Redis
+ * services often refuse CONFIG: then the operator is told to check. */
+static void on_eviction_policy(const sr_reply *reply, void *privdata)
+{
+    const sr_store *s = privdata;
+    size_t len = 0;
+    const char *policy = sr_reply_str(sr_reply_at(reply, 1), &len);
+    /* volatile-* evicts keys with a TTL only: device-sync state has one when
+     * DEVICE_STATE_TTL bounds it */
+    bool bounded_state =
+        s->cfg->device_state_ttl > 0 && len > 9 && policy && !memcmp(policy, "volatile-", 9);
+    if (!policy)
+        sr_log_warn("redis: could not read maxmemory-policy (CONFIG GET refused?): it must be "
+                    "noeviction, or keys without a TTL (accounts, device-sync state) can be "
+                    "evicted");
+    else if ((len > 8 && !memcmp(policy, "allkeys-", 8)) || bounded_state)
+        sr_log_warn("redis: maxmemory-policy is %.*s: a full Redis evicts keys that must last "
+                    "(accounts, password hashes, device records, device-sync state); set it to "
+                    "noeviction",
+                    (int)len, policy);
+}
+
 static void on_state(sr_redis *r, bool up, void *privdata)
 {
     if (!up) return;
-    ((sr_store *)privdata)->generation++;
+    sr_store *s = privdata;
+    if (s->generation++ == 0) { /* once: on_state(up) also follows a NOSCRIPT */
+        const char *argv[3] = {"CONFIG", "GET", "maxmemory-policy"};
+        sr_redis_command(&s->redis, on_eviction_policy, s, 3, argv, NULL);
+    }
     load_scripts(privdata);
 }
 

@@ -41,11 +41,12 @@ static void request_done(sr_pss *pss)
     pss->req = NULL;
 }
 
-/* The query as the client wrote it, near enough: lws hands over its
- * arguments split on '&' and decoded, and lws_hdr_copy() would join them with
- * nothing in between; they are joined with '&' again, with the characters
- * that would change the splitting or decoding ('%', '&', '+', '#') encoded. */
-static void query_string(struct lws *wsi, char *out, size_t cap)
+/* The query as sent, "a=1&b=2", near enough: lws hands over its arguments
+ * split on '&' and decoded (its lws_hdr_copy would join them with commas);
+ * they are joined with '&' again, with the characters that would change the
+ * splitting or a second decoding ('%', '&', '+', '#') encoded, so a value
+ * such as a polling client's deviceInfo JSON reads back intact. */
+static void copy_query(struct lws *wsi, char *out, size_t cap)
 {
     char arg[4096];
     size_t len = 0;
@@ -82,7 +83,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
             snprintf(r->method, sizeof r->method, "%s", methods[i].name);
             break;
         }
-    query_string(wsi, r->query, sizeof r->query);
+    copy_query(wsi, r->query, sizeof r->query);
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';
@@ -122,6 +123,26 @@ int sr_http_body_done(struct lws *wsi, sr_pss *pss)
     return 0;
 }
 
+/* lws names 200, 304 and the 4xx/5xx statuses only, and writes the others
+ * with an empty reason phrase ("HTTP/1.1 201 "): add theirs to the status
+ * line. HTTP/2 has no reason phrase (and no text status line to find). */
+static int add_reason_phrase(unsigned status, unsigned char *start, unsigned char **p,
+                             unsigned char *end)
+{
+    const char *reason = status == 201   ? "Created"
+                         : status == 202 ? "Accepted"
+                         : status == 204 ? "No Content"
+                                         : NULL;
+    if (!reason || *p - start < 16 || memcmp(start, "HTTP/1.", 7) != 0) return 0;
+    unsigned char *eol = memchr(start, '\r', (size_t)(*p - start));
+    size_t n = strlen(reason);
+    if (!eol || eol[-1] != ' ' || *p + n > end) return eol ? -1 : 0;
+    memmove(eol + n, eol, (size_t)(*p - eol));
+    memcpy(eol, reason, n);
+    *p += n;
+    return 0;
+}
+
 static int write_headers(struct lws *wsi, sr_pss *pss)
 {
     unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
@@ -135,7 +156,8 @@ static int write_headers(struct lws *wsi, sr_pss *pss)
         {"access-control-allow-methods:", "GET, POST, DELETE, OPTIONS"},
     };
     if (lws_add_http_common_headers(wsi, pss->http_status, pss->http_type,
-                                    (lws_filepos_t)pss->http_body.len, &p, end))
+                                    (lws_filepos_t)pss->http_body.len, &p, end) ||
+        add_reason_phrase(pss->http_status, start, &p, end) < 0)
         return -1;
     size_t nextra = pss->req && !pss->req->cors ? 1 : sizeof extra / sizeof extra[0];
     for (size_t i = 0; i < nextra; i++)
