@@ -69,7 +69,9 @@ static const char *port_text(int port)
 static void finish_tick(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0) ||
+    /* a pending one-shot retry holds its connection: freed when it fires */
+    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0 &&
+         n->core->retries_pending == 0) ||
         sr_monotonic_ms() > n->finish_deadline)
         event_base_loopexit(n->base, NULL);
 }

@@ -112,6 +112,7 @@ typedef struct sr_core {
     uint64_t started_ms;
     uint64_t sessions_logged_ms;    /* last "active sessions" log line (monotonic) */
     struct sr_poll_registry *polls; /* Engine.IO long-polling (core_poll.c), NULL until used */
+    unsigned retries_pending; /* one-shot backlog retries holding a connection: shutdown waits */
 } sr_core;
 
 enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };

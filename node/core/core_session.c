@@ -185,6 +185,7 @@ static void supersede_local(sr_conn *c)
 static void backlog_retry(evutil_socket_t fd, short what, void *arg)
 {
     sr_conn *c = arg;
+    c->core->retries_pending--;
     if (sr_conn_alive(c) && c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
     sr_conn_unref(c);
 }
@@ -198,6 +199,7 @@ static void on_backlog(const sr_reply *reply, void *arg)
         /* Redis is away: try again shortly; live traffic stays parked. */
         struct timeval tv = {1, 0};
         sr_conn_ref(c);
+        c->core->retries_pending++;
         event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
         goto done;
     }
