@@ -9,8 +9,8 @@
  *              of its own: then no Redis) waiting for the owner's answer.
  * Messages between them, on the receiving node's channel chan:eio:<boot>:
  *   to the owner      "<T> <from boot> <id> <sid>\n<body>"
- *                     T: G poll, P post (body: payload), N probe (release
- *                     the held poll), W upgraded (id: the relay), M a packet
+ *                     T: G poll, P post (body: payload), B post too big,
+ *                     N probe (release the held poll), W upgraded (id: the relay), M a packet
  *                     from the relay, X the relay's socket is gone
  *   to the requester  "A <id> <status>\n<body>"  the answer to G, P, N
  *                     "S <id>\n<payload>"        packets for relay id
@@ -233,7 +233,7 @@ void sr_poll_bus_message(sr_core *core, const char *data, size_t len)
     unsigned long long id;
     unsigned status = 0;
     char type = head[0];
-    if (strchr("GPNWMX", type)) {
+    if (strchr("GPBNWMX", type)) {
         if (sscanf(head + 1, " %8s %llu %24s", from, &id, sid) == 3)
             owner_handle(core, type, from, id, sid, body, blen);
     } else if (type == 'A') {
@@ -439,6 +439,12 @@ static void owner_handle(sr_core *core, char type, const char *from, unsigned lo
         }
         owner_post(p, from, id, body, len);
         return;
+    case 'B': { /* a POST over maxPayload: Engine.IO ends the session */
+        const char *e = sr_eio_error_body(SR_EIO_BAD_REQUEST);
+        to_requester(core, 'A', from, id, 413, e, strlen(e));
+        poll_bad(p);
+        return;
+    }
     case 'N': /* a probe: the held poll returns (noop) so the client can pause */
         poll_answer_reader(p, 200, "6", 1);
         to_requester(core, 'A', from, id, 200, "ok", 2);
@@ -636,8 +642,9 @@ bool sr_poll_http(sr_http_req *r, const sr_dialect *d)
         sr_core_error(r->core, SR_ERROR_UNKNOWN_SESSION);
         sr_http_respond_json(r, 400, sr_eio_error_body(SR_EIO_UNKNOWN_SID));
     } else if (post && r->body.len > sr_poll_max_payload(r->core)) {
+        /* the owner ends the session and answers 413; the body stays here */
         sr_core_error(r->core, SR_ERROR_TOO_BIG);
-        sr_http_respond_json(r, 413, sr_eio_error_body(SR_EIO_BAD_REQUEST));
+        ask_owner(r->core, 'B', r, NULL, q.sid, "", 0);
     } else if (get || post) {
         ask_owner(r->core, get ? 'G' : 'P', r, NULL, q.sid, r->body.data, r->body.len);
     } else {

@@ -307,7 +307,8 @@ def test_bad_requests_get_engine_io_errors(cluster):
         assert status == 400, payload
     # oversized body (maxPayload 65536)
     sid = handshake(cluster, 2)
-    assert http(eio(cluster, 0, "sid=" + sid), b"4" + b"x" * 70000, "POST")[0] == 413
+    assert http(eio(cluster, 0, "sid=" + sid), b"4" + b"x" * 70000, "POST") == (413, bad)
+    eventually_status(eio(cluster, 1, "sid=" + sid), 400)  # and the session is over
     # two polls at once: the second gets 400, the first the close packet
     sid = handshake(cluster, 0)
     with ThreadPoolExecutor(2) as ex:
