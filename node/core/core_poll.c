@@ -201,6 +201,7 @@ static void on_published(const sr_reply *reply, void *arg)
         switch (op->kind) {
         case 'G':
         case 'P':
+        case 'B':
         case 'N':
             requester_fail(op->core, op->id);
             break;
