@@ -48,7 +48,7 @@ integration: build sio-client
 integration-asan: asan sio-client
 	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
 	    SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
-	    $(PYTHON) -m pytest tests/integration -q -m "not slow"
+	    $(PYTHON) -m pytest tests/integration -q -m "not slow and not browser"
 
 # Offline checks of Dockerfile, k8s/ and the Helm chart: helm lint, helm template,
 # Kubernetes schema validation (tools/install-k8s-tools.sh installs helm and the

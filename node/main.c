@@ -168,9 +168,12 @@ int main(int argc, char **argv)
                               : "redis://",
                 rt->unix_path ? rt->unix_path : rt->host, rt->unix_path ? "" : ":",
                 rt->unix_path ? "" : port_text(rt->port));
+    sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
+                n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends recording "
-                    "sessions (no other kind) for anyone who can reach this port");
+        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end "
+                    "recording and token sync sessions (no other kind) for anyone who can reach "
+                    "this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;

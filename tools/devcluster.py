@@ -601,6 +601,8 @@ backend nodes
         lines = []
         if self.use_haproxy:
             lines.append("haproxy     %s   (http %s)" % (self.lb_url(), self.lb_http_url()))
+            lines.append("browser     demo %s   dashboard %s" % (self.lb_http_url(),
+                                                             self.lb_http_url("/admin")))
             if self.stats_port:
                 lines.append("haproxy stats  http://127.0.0.1:%d/" % self.stats_port)
         for i in range(self.n):

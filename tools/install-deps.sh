@@ -20,6 +20,9 @@ packages=(build-essential cmake pkg-config dpkg-dev libevent-dev
 if [ "${SR_DEPS:-all}" != build ]; then
     packages+=(redis-server haproxy openssl curl jq python3-pytest python3-websockets python3-redis
               python3-socketio python3-websocket python3-requests)
+    # the browser tests (tests/integration/test_web.py): headless chromium driven by
+    # selenium, and zbarimg to read back the QR code the demo page draws
+    packages+=(chromium chromium-driver python3-selenium zbar-tools)
 fi
 
 missing=()

@@ -69,10 +69,17 @@ enum sr_error_kind {
     SR_ERROR_KINDS
 };
 
+#define SR_METRIC_DIALECTS 8 /* per-dialect counters: slot = index in sr_dialects[] */
+#define SR_RELAY_BUCKETS 13  /* relay-latency histogram (core_metrics.c) */
+
 typedef struct sr_metrics {
     uint64_t connections_total, messages_in, messages_out, bytes_in, bytes_out;
     uint64_t relayed, replayed;
     uint64_t errors[SR_ERROR_KINDS];
+    uint64_t dialect_in[SR_METRIC_DIALECTS], dialect_out[SR_METRIC_DIALECTS];
+    uint64_t dialect_errors[SR_METRIC_DIALECTS];  /* error replies sent to clients */
+    uint64_t relay_buckets[SR_RELAY_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t relay_count, relay_sum_us;
 } sr_metrics;
 
 typedef struct sr_session sr_session;
@@ -136,6 +143,7 @@ struct sr_conn {
     uint64_t join_number; /* the session's join counter when this one joined */
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
+    uint64_t parked_seq;  /* lowest live seq seen while catching up (relay latency), 0: none */
     bool catching_up, fetching, closing;
     sr_publish_cb *publish_cb;
     sr_conn *next, *prev;
@@ -286,10 +294,13 @@ struct sr_http_req {
     char path[256];   /* without the query string */
     char query[4096]; /* after '?', may be empty */
     char authorization[1024];
+    char accept[256]; /* the Accept header (cut), empty on an Upgrade request */
     char ip[64];
     sr_buf body;
     bool answered;
     bool cors; /* answer with Access-Control-Allow-* (not for the admin API) */
+    /* more answer headers: static {name, value, ..., NULL} (the web pages' policy) */
+    const char *const *headers;
 };
 /* Transport -> core: a complete request. The core always answers it (404
  * included), at once or after a Redis round trip. */
@@ -304,6 +315,8 @@ void sr_http_unref(sr_http_req *r);
 const char *sr_http_bearer(const sr_http_req *r, size_t *len);
 /* The admin API (GET/DELETE /api/sessions...): returns true when it took r. */
 bool sr_admin_http(sr_http_req *r);
+/* Whether r may use the admin API (ADMIN_TOKEN unset, or its Bearer token). */
+bool sr_admin_allowed(const sr_http_req *r);
 
 uint64_t sr_now_ms(void); /* wall clock */
 /* ISO 8601 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z (out >= 32). */

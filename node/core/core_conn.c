@@ -3,6 +3,7 @@
  * reference counted so that a Redis reply arriving after the socket went
  * finds a valid (dead) connection instead of freed memory. */
 #include "core.h"
+#include "core_metrics.h"
 #include "sr_log.h"
 
 #include <event2/event.h>
@@ -79,14 +80,20 @@ void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d)
 
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
 {
-    c->core->metrics.messages_in++;
-    c->core->metrics.bytes_in += len;
+    sr_metrics *m = &c->core->metrics;
+    m->messages_in++;
+    m->bytes_in += len;
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
-    if (!c->transport) return;
-    sr_log_debug("conn %llu: %s %zu bytes: %.*s", (unsigned long long)c->id,
-                 binary ? "binary" : "text", len, binary ? 0 : (int)(len < 200 ? len : 200), data);
-    c->dialect->message(c, data, len, binary);
+    if (c->transport) {
+        sr_log_debug("conn %llu: %s %zu bytes: %.*s", (unsigned long long)c->id,
+                     binary ? "binary" : "text", len, binary ? 0 : (int)(len < 200 ? len : 200),
+                     data);
+        c->dialect->message(c, data, len, binary);
+    }
+    /* after: on "/" the first message picks the dialect (the socket's
+     * reference keeps c until sr_conn_closed) */
+    m->dialect_in[sr_metrics_slot(c->dialect)]++;
 }
 
 const char *sr_conn_arg(const sr_conn *c, const char *name)
@@ -165,6 +172,7 @@ int sr_conn_send_frame(sr_conn *c, sr_frame *f)
         return -1;
     }
     c->core->metrics.messages_out++;
+    c->core->metrics.dialect_out[sr_metrics_slot(c->dialect)]++;
     c->core->metrics.bytes_out += f->len;
     return 0;
 }
@@ -179,6 +187,7 @@ void sr_conn_send(sr_conn *c, const char *data, size_t len)
 
 void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, const char *suffix)
 {
+    sr_conn_count_error(c);
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, prefix);

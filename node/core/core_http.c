@@ -4,6 +4,7 @@
  * The transport frames requests and answers; a request may be answered after
  * a Redis round trip, so it is reference counted like a connection. */
 #include "core.h"
+#include "core_web.h"
 #include "sr_envelope.h"
 #include "sr_json.h"
 #include "sr_token.h"
@@ -65,7 +66,7 @@ void sr_http_dispatch(sr_http_req *r)
     sr_buf_init(&out);
     /* The admin API is not for web pages of other origins: no CORS there, so
      * a page an operator visits cannot read or end sessions. */
-    r->cors = strncmp(r->path, "/api/sessions", 13) != 0;
+    r->cors = strncmp(r->path, "/api/sessions", 13) != 0 && strcmp(r->path, "/api/cluster") != 0;
     if (!strcmp(r->method, "OPTIONS")) { /* CORS preflight: the headers say it all */
         sr_http_respond(r, r->cors ? 204 : 405, NULL, "", 0);
     } else if (is_get(r) && !strcmp(r->path, "/health")) {
@@ -78,7 +79,7 @@ void sr_http_dispatch(sr_http_req *r)
     } else if (is_get(r) && !strcmp(r->path, "/metrics")) {
         sr_core_metrics_text(core, &out);
         sr_http_respond(r, 200, "text/plain; version=0.0.4", out.data, out.len);
-    } else if (!sr_admin_http(r)) {
+    } else if (!sr_admin_http(r) && !sr_cluster_http(r) && !sr_web_http(r)) {
         bool taken = false;
         for (size_t i = 0; i < sr_dialect_count && !taken; i++)
             if (sr_dialects[i]->http) taken = sr_dialects[i]->http(r);
@@ -89,11 +90,13 @@ void sr_http_dispatch(sr_http_req *r)
 
 /* ---------- admin API: GET /api/sessions, GET and DELETE /api/sessions/:id ---------- */
 
-/* Without ADMIN_TOKEN the API is open to anyone who reaches the port, so it
- * sees only what seed 004's dashboard needs, recording sessions: never a
- * device-sync user's state nor a peersync inbox (those need their user's
- * token, or the admin's). With ADMIN_TOKEN, requests that carry it see
- * every kind. */
+/* Without ADMIN_TOKEN the API (and the /admin dashboard reading it) is open
+ * to anyone who reaches the port, so it sees only the kinds that keep no
+ * user's data: recording sessions (what seed 004's dashboard needs) and token
+ * sync pairings (roles and seqs only, what the demo page makes). Never a
+ * device-sync user's state, a peersync inbox or mirror's customer data:
+ * those need their user's token, or the admin's. With ADMIN_TOKEN, requests
+ * that carry it see every kind. */
 static bool api_open(const sr_core *core)
 {
     return !core->cfg->admin_token || !*core->cfg->admin_token;
@@ -101,11 +104,14 @@ static bool api_open(const sr_core *core)
 
 static bool kind_visible(const sr_core *core, const char *kind, size_t len)
 {
-    const char *open_kind = sr_dialect_recording.name;
-    return !api_open(core) || (len == strlen(open_kind) && !memcmp(kind, open_kind, len));
+    const char *open_kinds[] = {sr_dialect_recording.name, sr_dialect_tokensync.name};
+    if (!api_open(core)) return true;
+    for (size_t i = 0; i < sizeof open_kinds / sizeof open_kinds[0]; i++)
+        if (len == strlen(open_kinds[i]) && !memcmp(kind, open_kinds[i], len)) return true;
+    return false;
 }
 
-static bool admin_allowed(const sr_http_req *r)
+bool sr_admin_allowed(const sr_http_req *r)
 {
     const char *want = r->core->cfg->admin_token;
     if (!want || !*want) return true;
@@ -165,6 +171,10 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
         sr_buf_append_json_string(out, k + 2, klen - 2);
         sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
+        if (vlen) { /* "<node>/<boot>/<conn>" */
+            sr_buf_append_str(out, ",\"holder\":");
+            sr_buf_append_json_string(out, v, vlen);
+        }
         if (info) {
             sr_buf_append_str(out, ",\"info\":");
             append_value(out, info, len);
@@ -385,7 +395,7 @@ bool sr_admin_http(sr_http_req *r)
     if (strncmp(r->path, prefix, sizeof prefix - 1) != 0) return false;
     const char *rest = r->path + sizeof prefix - 1;
     if (*rest && *rest != '/') return false;
-    if (!admin_allowed(r)) {
+    if (!sr_admin_allowed(r)) {
         sr_http_respond_json(r, 401, "{\"error\":\"Unauthorized\"}");
         return true;
     }

@@ -213,6 +213,8 @@ static void on_backlog(const sr_reply *reply, void *arg)
         bool ok = deliver(c, &e, &f);
         if (f) {
             c->core->metrics.replayed++;
+            /* it came live while this connection caught up: a relay, only later */
+            if (c->parked_seq && e.seq >= c->parked_seq) f->origin_us = e.time_us;
             sr_frame_unref(f);
         }
         if (!ok) goto done; /* closing: the rest stays undelivered */
@@ -226,6 +228,7 @@ static void on_backlog(const sr_reply *reply, void *arg)
         fetch_backlog(c);
     } else {
         c->catching_up = false;
+        c->parked_seq = 0;
     }
 done:
     sr_conn_unref(c);
@@ -250,16 +253,19 @@ static void on_message(sr_session *s, const sr_envelope *e)
         if (c->join_state != SR_CONN_JOINED || !sr_conn_alive(c)) continue;
         if (c->catching_up) {
             if (e->seq > c->pending_seq) c->pending_seq = e->seq;
+            if (!c->parked_seq || e->seq < c->parked_seq) c->parked_seq = e->seq;
             if (s->subscribed && !c->fetching) fetch_backlog(c);
             continue;
         }
         if (e->seq <= c->last_seq) continue;
         if (e->seq != c->last_seq + 1) {
             c->pending_seq = e->seq;
+            c->parked_seq = e->seq;
             fetch_backlog(c);
             continue;
         }
         deliver(c, e, &shared);
+        if (shared) shared->origin_us = e->time_us; /* live: the transport times its writes */
     }
     sr_frame_unref(shared);
 }
@@ -448,7 +454,7 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     op->session = NULL;
     c->join_state = SR_CONN_JOINED;
     c->last_seq = start;
-    c->pending_seq = 0;
+    c->pending_seq = c->parked_seq = 0;
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
     c->fetching = false;
     sr_join_result r = {seq, reply};

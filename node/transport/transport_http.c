@@ -41,6 +41,20 @@ static void request_done(sr_pss *pss)
     pss->req = NULL;
 }
 
+/* The Accept header, cut to cap (lws copies a header whole or not at all);
+ * empty on a request that asks for an Upgrade, which is never a page view. */
+static void accept_header(struct lws *wsi, char *out, size_t cap)
+{
+    char whole[2048];
+    out[0] = '\0';
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_UPGRADE) > 0) return;
+    int n = lws_hdr_copy(wsi, whole, sizeof whole, WSI_TOKEN_HTTP_ACCEPT);
+    if (n <= 0) return;
+    size_t len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+    memcpy(out, whole, len);
+    out[len] = '\0';
+}
+
 /* The query as sent, "a=1&b=2", near enough: lws hands over its arguments
  * split on '&' and decoded (its lws_hdr_copy would join them with commas);
  * they are joined with '&' again, with the characters that would change the
@@ -87,6 +101,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';
+    accept_header(wsi, r->accept, sizeof r->accept);
     sr_transport_client_ip(t, wsi, r->ip, sizeof r->ip);
     pss->http_head = !strcmp(r->method, "HEAD");
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
@@ -145,7 +160,7 @@ static int add_reason_phrase(unsigned status, unsigned char *start, unsigned cha
 
 static int write_headers(struct lws *wsi, sr_pss *pss)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
+    unsigned char buf[LWS_PRE + 2048], *start = &buf[LWS_PRE], *p = start,
                                        *end = &buf[sizeof buf - 1];
     static const struct {
         const char *name, *value;
@@ -164,6 +179,10 @@ static int write_headers(struct lws *wsi, sr_pss *pss)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[i].name,
                                         (const unsigned char *)extra[i].value,
                                         (int)strlen(extra[i].value), &p, end))
+            return -1;
+    for (const char *const *h = pss->req ? pss->req->headers : NULL; h && h[0] && h[1]; h += 2)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[0],
+                                        (const unsigned char *)h[1], (int)strlen(h[1]), &p, end))
             return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
     pss->http_headers_sent = true;

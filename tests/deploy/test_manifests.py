@@ -419,3 +419,27 @@ def test_dockerfile():
     assert "libhiredis" not in installs  # hiredis (with TLS) is linked statically
     ignore = open(os.path.join(REPO, ".dockerignore")).read().split()
     assert "build" in ignore and ".git" in ignore
+
+
+# ---- Grafana dashboard ---------------------------------------------------------------
+
+def test_grafana_dashboard():
+    """The optional dashboard ConfigMap carries the JSON, labelled for Grafana's sidecar,
+    and every metric its queries name is one the node exports."""
+    assert not [o for o in helm_template(SECRETS) if o["metadata"]["name"].endswith("-dashboard")]
+    objs = helm_template(SECRETS + ["--set", "grafanaDashboard.enabled=true"])
+    cm = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-dashboard")]
+    assert len(cm) == 1 and cm[0]["metadata"]["labels"]["grafana_dashboard"] == "1", cm
+    dash = json.loads(cm[0]["data"]["syncrelay.json"])
+    with open(os.path.join(REPO, "helm", "syncrelay", "dashboards", "syncrelay.json")) as f:
+        assert dash == json.load(f)
+    exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
+    names = {re.sub(r"_(bucket|sum|count)$", "", n)
+             for n in re.findall(r"\b((?:syncrelay|process)_[a-z_]+)", exprs)}
+    source = ""
+    for d in ("node/core",):
+        for name in os.listdir(os.path.join(REPO, d)):
+            with open(os.path.join(REPO, d, name)) as f:
+                source += f.read()
+    missing = sorted(n for n in names if '"%s"' % n not in source and "%s " % n not in source)
+    assert len(names) >= 10 and not missing, missing

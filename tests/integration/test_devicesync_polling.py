@@ -395,21 +395,27 @@ def test_state_outlives_session_ttl(cluster, js):
 
 # ---- the sessions API without ADMIN_TOKEN ----------------------------------------------------
 
-async def test_sessions_api_without_admin_token_shows_recording_only(cluster):
+async def test_sessions_api_without_admin_token_shows_no_user_data(cluster):
+    """Without ADMIN_TOKEN: recording and token sync sessions only, never a
+    device-sync user's state nor mirror's customer data."""
     uid, token = new_user()
     sio = py_device(cluster.lb_http_url(""), token, transports=["websocket"])
     try:
         py_wait(sio, "session-restored")
         sio.call("session-update", {"sessionKey": "secret", "state": "diary"}, timeout=10)
-        async with websockets.connect(cluster.url(1, "/sync")) as ws:
+        async with websockets.connect(cluster.url(1, "/sync")) as ws, \
+                websockets.connect(cluster.url(2, "/mirror")) as mirror:
             await ws.send(json.dumps({"type": "join", "isHost": True, "deviceName": "cam"}))
             joined = json.loads(await asyncio_wait(ws.recv()))
             rec = joined["sessionId"]
+            await mirror.send(json.dumps({"type": "CREATE_SESSION"}))
+            mirror_sid = json.loads(await asyncio_wait(mirror.recv()))["sessionId"]
             status, body = http(cluster.http_url(0, "/api/sessions"))
             listed = json.loads(body)["sessions"]
             assert status == 200 and rec in [s["id"] for s in listed]
-            assert {s["kind"] for s in listed} == {"recording"}, listed
-            assert "diary" not in body and uid not in body
+            assert {s["kind"] for s in listed} <= {"recording", "tokensync"}, listed
+            assert "diary" not in body and uid not in body and mirror_sid not in body
+            assert http(cluster.http_url(1, "/api/sessions/" + mirror_sid))[0] == 404
             assert http(cluster.http_url(1, "/api/sessions/" + rec))[0] == 200
             assert http(cluster.http_url(2, "/api/sessions/" + uid)) == (
                 404, '{"error":"Session not found"}')

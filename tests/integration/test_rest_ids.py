@@ -16,7 +16,7 @@ ADMIN_TOKEN = "rest-ids-admin"
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    # ADMIN_TOKEN: without it the sessions API sees recording sessions only
+    # ADMIN_TOKEN: without it the sessions API sees recording and token sync sessions only
     return make_cluster(nodes=2, env={"DRAIN_TIMEOUT": 0, "DEV_TOKENS": 1,
                                       "ADMIN_TOKEN": ADMIN_TOKEN})
 

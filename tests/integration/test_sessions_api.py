@@ -24,7 +24,7 @@ SHORT_TTL = 3
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    # with ADMIN_TOKEN: without it the API sees recording sessions only
+    # with ADMIN_TOKEN: without it the API sees recording and token sync sessions only
     # (test_devicesync_polling checks that)
     return make_cluster(nodes=2, haproxy=True, env={"DRAIN_TIMEOUT": 0, "ADMIN_TOKEN": ADMIN_TOKEN})
 
