@@ -639,6 +639,9 @@ def main(argv=None):
                     help="extra node environment, repeatable (e.g. -e SESSION_TTL=60)")
     ap.add_argument("--aof", action="store_true", help="redis with AOF (appendfsync always)")
     ap.add_argument("--no-haproxy", action="store_true", help="nodes only")
+    ap.add_argument("--every-request", action="store_true",
+                    help="haproxy balances each HTTP request anew (no affinity at all: every "
+                         "long-poll may reach another node)")
     ap.add_argument("--logs", help="directory for logs and redis data (kept on exit)")
     args = ap.parse_args(argv)
 
@@ -658,7 +661,8 @@ def main(argv=None):
 
     cluster = Cluster(nodes=args.nodes, binary=args.binary, env=env, haproxy=not args.no_haproxy,
                       redis_aof=args.aof, workdir=os.path.abspath(args.logs) if args.logs else None,
-                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True)
+                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True,
+                      lb_every_request=args.every_request)
 
     stopping = {"n": 0}
 
