@@ -201,7 +201,9 @@ def test_python_client_defaults_and_polling_only(cluster):
     try:
         a_id = py_wait(a, "session-restored")["deviceId"]
         b_id = py_wait(b, "session-restored")["deviceId"]
-        time.sleep(0.5 * SCALE)  # the upgrade
+        deadline = time.monotonic() + RECV_TIMEOUT
+        while a.transport() != "websocket" and time.monotonic() < deadline:
+            time.sleep(0.05)  # the upgrade
         assert a.transport() == "websocket" and b.transport() == "polling"
         ack = b.call("session-update", {"sessionKey": "k", "state": [1]}, timeout=10)
         assert ack["success"] is True
