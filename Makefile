@@ -9,7 +9,7 @@ LWS_PREFIX := $(abspath $(BUILD))/deps/lws
 HIREDIS_PREFIX := $(abspath $(BUILD))/deps/hiredis
 
 .PHONY: all deps build asan run cluster test unit integration integration-asan format clean \
-        k8s-tools deploy-check
+        k8s-tools deploy-check sio-client
 
 all: build
 
@@ -34,13 +34,20 @@ cluster: build
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
-integration: build
-	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay $(PYTHON) -m pytest tests/integration -q
+# The stock socket.io-client (npm, pinned by tests/sio-client/package-lock.json)
+# the device-sync tests drive, in $(BUILD)/deps/sio-client.
+sio-client:
+	@tools/install-sio-client.sh $(BUILD)
+
+integration: build sio-client
+	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
+	    $(PYTHON) -m pytest tests/integration -q
 
 # The same suite against the AddressSanitizer + UBSan build; a sanitizer report
 # in any node's log fails the test that ran it.
-integration-asan: asan
+integration-asan: asan sio-client
 	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
+	    SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
 	    $(PYTHON) -m pytest tests/integration -q -m "not slow and not browser"
 
 # Offline checks of Dockerfile, k8s/ and the Helm chart: helm lint, helm template,

@@ -44,6 +44,8 @@ static const setting settings[] = {
     {"NODE_ID", T_STR, OFF(node_id), NULL, 0, 0, "node name in Redis and logs (hostname-pid)"},
     {"SESSION_TTL", T_INT, OFF(session_ttl), "1800", 1, 30 * 86400,
      "seconds of inactivity before a session expires"},
+    {"DEVICE_STATE_TTL", T_INT, OFF(device_state_ttl), "0", 0, 10 * 365 * 86400,
+     "seconds a device-sync user's state outlives its last change; 0: no expiry"},
     {"MAX_MESSAGE_BYTES", T_SIZE, OFF(max_message_bytes), "10485760", 64, 1LL << 30,
      "largest WebSocket message accepted (bigger: close 1009)"},
     {"HEARTBEAT_INTERVAL", T_INT, OFF(heartbeat_interval), "30", 1, 3600,

@@ -26,6 +26,7 @@ typedef struct sr_config {
     bool redis_tls_verify;
     char *node_id;
     int session_ttl;
+    int device_state_ttl; /* device-sync sessions: 0 never expire */
     long long max_message_bytes;
     int heartbeat_interval;
     int auth_timeout;

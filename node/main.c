@@ -7,6 +7,7 @@
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
 #include "bus.h"
 #include "core.h"
+#include "core_poll.h"
 #include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
@@ -146,6 +147,7 @@ int main(int argc, char **argv)
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
     n.bus = sr_bus_new(n.base, &n.cfg, &hooks);
     sr_core_attach_bus(n.core, n.bus);
+    sr_poll_setup(n.core); /* Engine.IO long-polling: this node's channel */
     n.transport = sr_transport_new(n.base, &n.cfg);
     if (!n.transport) {
         sr_log_error("cannot listen on port %d", n.cfg.port);
@@ -170,9 +172,9 @@ int main(int argc, char **argv)
     sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
                 n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn(
-            "ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end every session "
-            "for anyone who can reach this port");
+        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end "
+                    "recording and token sync sessions (no other kind) for anyone who can reach "
+                    "this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;

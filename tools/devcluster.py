@@ -211,7 +211,11 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True, jwt_keys=True):
+                 wait_registered=True, jwt_keys=True, lb_every_request=False):
+        # lb_every_request: haproxy closes its server side after each response,
+        # so every HTTP request (each long-poll GET and POST) is balanced anew:
+        # round robin with no affinity at all
+        self.lb_every_request = lb_every_request
         self.binary = os.path.abspath(binary) if binary else default_binary()
         self.n = nodes
         self.env = {"DRAIN_TIMEOUT": "1", "LOG_FORMAT": "text"}
@@ -544,7 +548,7 @@ defaults
     timeout tunnel 1h
     timeout http-request 10s
     timeout queue 5s
-    timeout check 2s
+    timeout check 2s%s
 
 frontend syncrelay
     bind 127.0.0.1:%d
@@ -557,7 +561,8 @@ backend nodes
     http-check expect status 200
     default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1
 %s
-%s""" % (self.lb_port, servers, stats)
+%s""" % ("\n    option http-server-close" if self.lb_every_request else "",
+        self.lb_port, servers, stats)
 
     def _start_haproxy(self):
         cfg = os.path.join(self.workdir, "haproxy.cfg")
@@ -634,6 +639,9 @@ def main(argv=None):
                     help="extra node environment, repeatable (e.g. -e SESSION_TTL=60)")
     ap.add_argument("--aof", action="store_true", help="redis with AOF (appendfsync always)")
     ap.add_argument("--no-haproxy", action="store_true", help="nodes only")
+    ap.add_argument("--every-request", action="store_true",
+                    help="haproxy balances each HTTP request anew (no affinity at all: every "
+                         "long-poll may reach another node)")
     ap.add_argument("--logs", help="directory for logs and redis data (kept on exit)")
     args = ap.parse_args(argv)
 
@@ -653,7 +661,8 @@ def main(argv=None):
 
     cluster = Cluster(nodes=args.nodes, binary=args.binary, env=env, haproxy=not args.no_haproxy,
                       redis_aof=args.aof, workdir=os.path.abspath(args.logs) if args.logs else None,
-                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True)
+                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True,
+                      lb_every_request=args.every_request)
 
     stopping = {"n": 0}
 

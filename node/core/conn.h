@@ -69,6 +69,8 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* The transport's handle of c (NULL once the socket is gone). */
 void *sr_conn_transport(const sr_conn *c);
+/* c is the transport's WebSocket (not a long-polling session's connection). */
+bool sr_conn_is_socket(const sr_conn *c);
 /* Every open connection of core: the first, then the next of each. */
 sr_conn *sr_core_first_conn(sr_core *core);
 sr_conn *sr_conn_next(sr_conn *c);

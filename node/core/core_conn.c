@@ -25,9 +25,16 @@ void sr_core_error(sr_core *core, enum sr_error_kind kind)
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
                       const char *args, size_t args_len)
 {
+    return sr_conn_open_ops(core, core->transport, transport, d, ip, args, args_len);
+}
+
+sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *transport,
+                          const sr_dialect *d, const char *ip, const char *args, size_t args_len)
+{
     sr_conn *c = sr_xcalloc(1, sizeof *c);
     c->core = core;
     c->transport = transport;
+    c->ops = ops;
     c->dialect = d;
     c->state = d->state_size ? sr_xcalloc(1, d->state_size) : NULL;
     c->id = ++core->next_conn_id;
@@ -125,7 +132,7 @@ void sr_conn_unref(sr_conn *c)
 int sr_conn_send_frame(sr_conn *c, sr_frame *f)
 {
     if (!sr_conn_alive(c)) return -1;
-    if (c->core->transport->send(c->transport, f) < 0) {
+    if (c->ops->send(c->transport, f) < 0) {
         sr_core_error(c->core, SR_ERROR_SLOW_READER);
         c->closing = true;
         return -1;
@@ -171,6 +178,11 @@ bool sr_conn_closing(const sr_conn *c)
 void *sr_conn_transport(const sr_conn *c)
 {
     return c->transport;
+}
+
+bool sr_conn_is_socket(const sr_conn *c)
+{
+    return c->ops == c->core->transport;
 }
 
 sr_conn *sr_conn_next(sr_conn *c)
@@ -233,5 +245,5 @@ void sr_conn_close(sr_conn *c, int code, const char *reason)
 {
     if (!sr_conn_alive(c)) return;
     c->closing = true;
-    c->core->transport->close(c->transport, code, reason);
+    c->ops->close(c->transport, code, reason);
 }

@@ -6,6 +6,7 @@
  * lost pub/sub messages and the window between joining and the subscription
  * becoming active. */
 #include "core_internal.h"
+#include "core_poll.h"
 #include "sr_envelope.h"
 #include "sr_log.h"
 
@@ -35,7 +36,7 @@ uint64_t sr_delivery_seq(sr_conn *c)
 {
     uint64_t delivered = c->last_seq;
     if (c->transport) {
-        uint64_t oldest = c->core->transport->oldest_unsent_seq(c->transport);
+        uint64_t oldest = c->ops->oldest_unsent_seq(c->transport);
         if (oldest && oldest - 1 < delivered) delivered = oldest - 1;
     }
     return delivered;
@@ -179,6 +180,10 @@ void sr_core_bus_message(void *arg, const char *session, size_t session_len, con
     sr_core *core = arg;
     char name[256];
     sr_envelope e;
+    if (session_len > 4 && !memcmp(session, "eio:", 4)) { /* this node's Engine.IO channel */
+        sr_poll_bus_message(core, data, len);
+        return;
+    }
     if (session_len >= sizeof name) return;
     memcpy(name, session, session_len);
     name[session_len] = '\0';

@@ -90,6 +90,27 @@ void sr_http_dispatch(sr_http_req *r)
 
 /* ---------- admin API: GET /api/sessions, GET and DELETE /api/sessions/:id ---------- */
 
+/* Without ADMIN_TOKEN the API (and the /admin dashboard reading it) is open
+ * to anyone who reaches the port, so it sees only the kinds that keep no
+ * user's data: recording sessions (what seed 004's dashboard needs) and token
+ * sync pairings (roles and seqs only, what the demo page makes). Never a
+ * device-sync user's state, a peersync inbox or mirror's customer data:
+ * those need their user's token, or the admin's. With ADMIN_TOKEN, requests
+ * that carry it see every kind. */
+static bool api_open(const sr_core *core)
+{
+    return !core->cfg->admin_token || !*core->cfg->admin_token;
+}
+
+static bool kind_visible(const sr_core *core, const char *kind, size_t len)
+{
+    const char *open_kinds[] = {sr_dialect_recording.name, sr_dialect_tokensync.name};
+    if (!api_open(core)) return true;
+    for (size_t i = 0; i < sizeof open_kinds / sizeof open_kinds[0]; i++)
+        if (len == strlen(open_kinds[i]) && !memcmp(kind, open_kinds[i], len)) return true;
+    return false;
+}
+
 bool sr_admin_allowed(const sr_http_req *r)
 {
     const char *want = r->core->cfg->admin_token;
@@ -204,11 +225,14 @@ static void on_list(const sr_store_sessions_result *reply, void *arg)
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"sessions\":[");
+        size_t count = 0;
         for (size_t i = 0; i < reply->n; i++) {
-            if (i) sr_buf_append_str(&out, ",");
-            append_session(&out, &reply->sessions[i], false);
+            const sr_store_session *e = &reply->sessions[i];
+            if (!e->kind.p || !kind_visible(op->core, e->kind.p, e->kind.len)) continue;
+            if (count++) sr_buf_append_str(&out, ",");
+            append_session(&out, e, false);
         }
-        sr_buf_printf(&out, "],\"count\":%zu}", reply->n);
+        sr_buf_printf(&out, "],\"count\":%zu}", count);
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
@@ -316,11 +340,13 @@ static int normalize_id(const char *id, char out[128])
     return 0;
 }
 
-static size_t all_kinds(const char *kinds[16])
+/* The kinds the request may see (see kind_visible). */
+static size_t all_kinds(const sr_core *core, const char *kinds[16])
 {
     size_t n = 0;
     for (size_t i = 0; i < sr_dialect_count && n < 16; i++)
-        kinds[n++] = sr_dialects[i]->name;
+        if (kind_visible(core, sr_dialects[i]->name, strlen(sr_dialects[i]->name)))
+            kinds[n++] = sr_dialects[i]->name;
     return n;
 }
 
@@ -335,7 +361,7 @@ static void on_lookup(const sr_store_sessions_result *reply, void *arg)
     op->arg = NULL;
     if (next && reply->status == SR_STORE_OK && !reply->n) {
         const char *kinds[16];
-        size_t n = all_kinds(kinds);
+        size_t n = all_kinds(op->core, kinds);
         sr_store_sessions(op->core->store, kinds, n, next, 1, on_lookup, op);
         free(next);
         return;
@@ -371,7 +397,7 @@ bool sr_admin_http(sr_http_req *r)
     }
     const char *id = *rest ? rest + 1 : "";
     const char *kinds[16];
-    size_t nkinds = all_kinds(kinds);
+    size_t nkinds = all_kinds(r->core, kinds);
     sr_store_sessions_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;

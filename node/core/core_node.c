@@ -3,6 +3,7 @@
  * refresh, drain, and the /health and /metrics bodies. */
 #include "core_internal.h"
 #include "core_metrics.h"
+#include "core_poll.h"
 #include "core_web.h"
 #include "sr_log.h"
 #include "sr_random.h"
@@ -122,6 +123,7 @@ sr_store *sr_core_store(const sr_core *core)
 void sr_core_free(sr_core *core)
 {
     sr_core_abort_joins(core);
+    sr_poll_free(core);
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);

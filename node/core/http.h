@@ -16,8 +16,8 @@ struct sr_http_req {
     void *transport; /* NULL once the client went away: responding does nothing */
     unsigned refs;   /* the transport holds one; take one to answer later */
     char method[8];
-    char path[256];  /* without the query string */
-    char query[512]; /* after '?', may be empty */
+    char path[256];   /* without the query string */
+    char query[4096]; /* after '?', may be empty */
     char authorization[1024];
     char accept[256]; /* the Accept header (cut), empty on an Upgrade request */
     char ip[64];

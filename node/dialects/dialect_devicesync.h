@@ -49,8 +49,9 @@ typedef struct sr_ds_state {
     int join_tries;
     sr_buf info; /* deviceInfo JSON */
     uint64_t next_ping_ms, pong_deadline_ms, connect_deadline_ms;
-    bool binary_refused; /* drop the attachments that follow a refused binary packet */
-    unsigned inflight;   /* publishes awaiting Redis (at most SR_DS_MAX_INFLIGHT) */
+    bool binary_refused;         /* drop the attachments that follow a refused binary packet */
+    unsigned inflight;           /* publishes awaiting Redis (at most SR_DS_MAX_INFLIGHT) */
+    struct sr_poll_relay *relay; /* a WebSocket upgrading a polling session (core_poll.h) */
 } sr_ds_state;
 
 /* Frames (dialect_devicesync_events.c). */

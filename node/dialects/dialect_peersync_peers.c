@@ -19,8 +19,9 @@
 static const char *const ides[] = {"vscode", "cursor",  "jetbrains", "vim", "neovim",
                                    "emacs",  "sublime", "other",     NULL};
 static const char *const roles[] = {"host", "guest", "observer", NULL};
-/* "offline" is what a peer that has gone reads as; nobody registers as it */
-static const char *const statuses[] = {"online", "away", "busy", NULL};
+/* the seed's four statuses: a peer may register as "offline" (appear
+ * offline) as well as read as it once gone */
+static const char *const statuses[] = {"online", "away", "busy", "offline", NULL};
 
 /* ---------- presence ---------- */
 
@@ -65,7 +66,7 @@ void sr_peersync_handle_register(sr_conn *c, const sr_json_doc *d)
     }
     if (sr_peersync_get_string(d, "status", status, sizeof status) < 0 ||
         !sr_peersync_one_of(status, statuses)) {
-        sr_peersync_send_invalid(c, "Invalid status: expected online, away or busy");
+        sr_peersync_send_invalid(c, "Invalid status: expected online, away, busy or offline");
         return;
     }
     if (!has_name) { /* the token's displayName (up to 255 bytes), else the userId */

@@ -19,6 +19,7 @@ struct sr_store {
     char sha[SR_SCRIPT_COUNT][41]; /* of every script of the registry, computed once */
     unsigned generation;           /* counts (re)connections */
     char ttl[24], history[24];     /* settings as command arguments, formatted once */
+    char lasting_ttl[24];          /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
     char node_prefix[200];         /* "<prefix>node:" */
 };
 
@@ -49,14 +50,21 @@ static void load_scripts(sr_store *s)
  * services often refuse CONFIG: then the operator is told to check. */
 static void on_eviction_policy(const sr_reply *reply, void *privdata)
 {
+    const sr_store *s = privdata;
     size_t len = 0;
     const char *policy = sr_reply_str(sr_reply_at(reply, 1), &len);
+    /* volatile-* evicts keys with a TTL only: device-sync state has one when
+     * DEVICE_STATE_TTL bounds it */
+    bool bounded_state =
+        s->cfg->device_state_ttl > 0 && len > 9 && policy && !memcmp(policy, "volatile-", 9);
     if (!policy)
         sr_log_warn("redis: could not read maxmemory-policy (CONFIG GET refused?): it must be "
-                    "noeviction, or keys without a TTL (accounts) can be evicted");
-    else if (len > 8 && !memcmp(policy, "allkeys-", 8))
-        sr_log_warn("redis: maxmemory-policy is %.*s: a full Redis evicts keys without a TTL "
-                    "(accounts, password hashes); set it to noeviction",
+                    "noeviction, or keys without a TTL (accounts, device-sync state) can be "
+                    "evicted");
+    else if ((len > 8 && !memcmp(policy, "allkeys-", 8)) || bounded_state)
+        sr_log_warn("redis: maxmemory-policy is %.*s: a full Redis evicts keys that must last "
+                    "(accounts, password hashes, device records, device-sync state); set it to "
+                    "noeviction",
                     (int)len, policy);
 }
 
@@ -66,7 +74,7 @@ static void on_state(sr_redis *r, bool up, void *privdata)
     sr_store *s = privdata;
     if (s->generation++ == 0) { /* once: on_state(up) also follows a NOSCRIPT */
         const char *argv[3] = {"CONFIG", "GET", "maxmemory-policy"};
-        sr_redis_command(&s->redis, on_eviction_policy, NULL, 3, argv, NULL);
+        sr_redis_command(&s->redis, on_eviction_policy, s, 3, argv, NULL);
     }
     load_scripts(privdata);
 }
@@ -82,6 +90,7 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
             snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
     }
     snprintf(s->ttl, sizeof s->ttl, "%d", cfg->session_ttl);
+    snprintf(s->lasting_ttl, sizeof s->lasting_ttl, "%d", cfg->device_state_ttl);
     snprintf(s->history, sizeof s->history, "%d", cfg->history_size);
     snprintf(s->node_prefix, sizeof s->node_prefix, "%snode:", cfg->key_prefix);
     sr_redis_init(&s->redis, base, &cfg->redis, "store", on_state, s);
@@ -196,6 +205,13 @@ static void now_str(char *out, size_t cap)
 
 /* ---------- operations ---------- */
 
+/* A session's TTL argument: SESSION_TTL, but a device-sync user's state
+ * lasts like the account (DEVICE_STATE_TTL, 0: no expiry). */
+static const char *ttl_of(const sr_store *s, const char *kind)
+{
+    return kind && !strcmp(kind, SR_STORE_LASTING_KIND) ? s->lasting_ttl : s->ttl;
+}
+
 /* {status, previous owner, hash fields...}; status ok|exists|unknown|full */
 static void on_join(const sr_reply *reply, void (*cb)(void), void *arg)
 {
@@ -220,11 +236,11 @@ static void on_join(const sr_reply *reply, void (*cb)(void), void *arg)
 void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *cb, void *arg)
 {
     keys k;
-    char now[24], ttl[16], max[16], node_prefix[200];
+    char now[24], max[16], node_prefix[200];
+    const char *ttl = ttl_of(s, a->kind);
     session_keys(s, &k, a->kind, a->id);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
                           s->sha[SR_SCRIPT_SESSION_JOIN],
@@ -319,7 +335,7 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
                            a->from,
                            a->owner,
                            a->to,
-                           s->ttl,
+                           ttl_of(s, a->kind),
                            now_us,
                            s->history,
                            a->touch ? "1" : "0",
@@ -430,14 +446,14 @@ void sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_stor
                     size_t n, sr_store_touch_cb *cb, void *arg)
 {
     keys k;
-    char now[24], ttl[16], seqs[SR_STORE_TOUCH_MAX][24];
+    char now[24], seqs[SR_STORE_TOUCH_MAX][24];
+    const char *ttl = ttl_of(s, kind);
     const char *argv[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t lens[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t argc = 0;
     if (n > SR_STORE_TOUCH_MAX) n = SR_STORE_TOUCH_MAX;
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_TOUCH], "2", k.session, k.log, ttl,
                            now};
     for (size_t i = 0; i < 7; i++)
@@ -659,6 +675,13 @@ int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_
                      sr_store_cb *cb, void *privdata)
 {
     return sr_redis_command(&s->redis, cb, privdata, argc, (const char **)argv, lens);
+}
+
+void sr_store_command_call(sr_store *s, int argc, const char *const *argv, const size_t *lens,
+                           sr_redis_call_fn *decode, void (*cb)(void), void *arg)
+{
+    if (sr_redis_call(&s->redis, decode, cb, arg, argc, (const char **)argv, lens) < 0)
+        decode(NULL, cb, arg);
 }
 
 /* EVALSHA "script" nkeys argv..., formatted into all/all_lens; returns argc + 3, or -1. */

@@ -31,6 +31,9 @@ typedef void sr_redis_call_fn(const sr_reply *reply, void (*cb)(void), void *arg
 void sr_store_eval_call(sr_store *s, enum sr_script script, int nkeys, int argc,
                         const char *const *argv, const size_t *lens, sr_redis_call_fn *decode,
                         void (*cb)(void), void *arg);
+/* sr_store_command with decode as in sr_store_eval_call. */
+void sr_store_command_call(sr_store *s, int argc, const char *const *argv, const size_t *lens,
+                           sr_redis_call_fn *decode, void (*cb)(void), void *arg);
 const sr_config *sr_store_config(const sr_store *s);
 /* Sends a plain command (lens may be NULL for C strings). Returns 0, or -1
  * without calling cb when Redis is down. */

@@ -57,23 +57,27 @@ static void accept_header(struct lws *wsi, char *out, size_t cap)
     out[len] = '\0';
 }
 
-/* The query as sent, "a=1&b=2": lws keeps each argument as a fragment, and
- * its lws_hdr_copy would join them with commas. Too long: empty. */
+/* The query as sent, "a=1&b=2", near enough: lws hands over its arguments
+ * split on '&' and decoded (its lws_hdr_copy would join them with commas);
+ * they are joined with '&' again, with the characters that would change the
+ * splitting or a second decoding ('%', '&', '+', '#') encoded, so a value
+ * such as a polling client's deviceInfo JSON reads back intact. */
 static void copy_query(struct lws *wsi, char *out, size_t cap)
 {
+    char arg[4096];
     size_t len = 0;
     out[0] = '\0';
     for (int i = 0;; i++) {
-        char arg[512];
         int n = lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i);
-        if (n < 0) return;
-        if (len + (size_t)n + 2 > cap) {
-            out[0] = '\0';
-            return;
+        if (n < 0) break;
+        if (i && len + 1 < cap) out[len++] = '&';
+        for (int j = 0; j < n && len + 4 < cap; j++) {
+            if (strchr("%&+#", arg[j]) && arg[j])
+                len += (size_t)snprintf(out + len, cap - len, "%%%02X", (unsigned char)arg[j]);
+            else
+                out[len++] = arg[j];
         }
-        if (len) out[len++] = '&';
-        memcpy(out + len, arg, (size_t)n + 1);
-        len += (size_t)n;
+        out[len] = '\0';
     }
 }
 

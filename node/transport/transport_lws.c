@@ -197,6 +197,7 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
     sr_buf_init(&dead);
     for (sr_conn *c = t->core ? sr_core_first_conn(t->core) : NULL; c; c = sr_conn_next(c)) {
+        if (!sr_conn_is_socket(c)) continue; /* long-polling: no socket */
         sr_pss *pss = sr_conn_transport(c);
         if (!pss || !pss->wsi) continue;
         uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;

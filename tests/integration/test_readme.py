@@ -90,7 +90,7 @@ def console_commands(text):
 
 def shapes(lines, sid):
     """Keys and channels with the session id and the boot ids made generic."""
-    return {re.sub(r"(node\d)/[a-z0-9]+", r"\1/BOOT", l.strip().replace(sid, "ID"))
+    return {re.sub(r"(node\d/|chan:eio:)[a-z0-9]{8}", r"\1BOOT", l.strip().replace(sid, "ID"))
             for l in lines if l.strip()}
 
 

@@ -11,16 +11,21 @@ import pytest
 from conftest import paired, session_id
 from test_mirror import mirror_session
 
+ADMIN_TOKEN = "rest-ids-admin"
+
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, env={"DRAIN_TIMEOUT": 0, "DEV_TOKENS": 1})
+    # ADMIN_TOKEN: without it the sessions API sees recording and token sync sessions only
+    return make_cluster(nodes=2, env={"DRAIN_TIMEOUT": 0, "DEV_TOKENS": 1,
+                                      "ADMIN_TOKEN": ADMIN_TOKEN})
 
 
 def request(cluster, method, path, body=None, node=1):
     conn = http.client.HTTPConnection("127.0.0.1", cluster.node_port(node), timeout=5)
     try:
         headers = {"Content-Type": "application/json"} if body is not None else {}
+        headers["Authorization"] = "Bearer " + ADMIN_TOKEN
         conn.request(method, path, body=json.dumps(body) if body is not None else None,
                      headers=headers)
         resp = conn.getresponse()

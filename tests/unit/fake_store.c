@@ -11,6 +11,7 @@
 #include "sr_buf.h"
 #include "sr_envelope.h"
 #include "store_cluster.h"
+#include "store_eio.h"
 #include "store_post.h"
 
 #include <stdio.h>
@@ -571,6 +572,12 @@ void sr_store_cluster_nodes(sr_store *s, sr_store_nodes_cb *cb, void *arg)
 {
     sr_store_nodes_result r = {.status = SR_STORE_UNAVAILABLE};
     cb(&r, arg);
+}
+
+void sr_store_eio_publish(sr_store *s, const char *boot, const char *msg, size_t len,
+                          sr_store_eio_cb *cb, void *arg)
+{
+    cb(false, arg);
 }
 
 /* ---------- bus.h ---------- */

@@ -50,8 +50,9 @@ typedef struct sr_core {
     uint64_t failures_seen;     /* the store's failure count at the last beat */
     bool draining;
     uint64_t started_ms;
-    uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
-    struct sr_op *spare_ops;     /* freed sr_ops kept for reuse (see sr_op_done) */
+    uint64_t sessions_logged_ms;    /* last "active sessions" log line (monotonic) */
+    struct sr_op *spare_ops;        /* freed sr_ops kept for reuse (see sr_op_done) */
+    struct sr_poll_registry *polls; /* Engine.IO long-polling (core_poll.c), NULL until used */
     unsigned nspare_ops;
 } sr_core;
 
@@ -59,7 +60,8 @@ enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
 
 struct sr_conn {
     sr_core *core;
-    void *transport; /* NULL once the socket is gone */
+    void *transport;             /* NULL once the socket is gone */
+    const sr_transport_ops *ops; /* core->transport, or a long-polling session's (core_poll.c) */
     const sr_dialect *dialect;
     void *state; /* the dialect's per-connection state */
     uint64_t id;
@@ -133,6 +135,11 @@ void sr_delivery_supersede(sr_conn *c);
 /* Runs the join script of op (its session's subscription is active). */
 void sr_join_run(sr_join_op *op);
 void sr_join_finish(sr_join_op *op, int status, const sr_join_result *r);
+
+/* sr_conn_open for a connection whose transport is reached through ops
+ * (a long-polling session, core_poll.c). */
+sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *transport,
+                          const sr_dialect *d, const char *ip, const char *args, size_t args_len);
 
 /* The core's own calls skip the function (the per-message path). */
 #define sr_conn_alive(c) ((c)->transport != NULL && !(c)->closing)
