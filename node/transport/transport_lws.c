@@ -1,6 +1,6 @@
 /* transport_lws.c - WebSocket connections: upgrade and dialect choice by
- * path, reassembly of fragmented messages with the size limit, one frame per
- * WRITEABLE callback from a per-connection queue of shared frames, and named
+ * path, reassembly of fragmented messages with the size limit, a
+ * per-connection queue of shared frames (sent by transport_write.c), and named
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
 #include "sr_log.h"
@@ -49,7 +49,7 @@ static int transport_send(void *handle, sr_frame *f)
         pss->head = it;
     pss->tail = it;
     pss->queued_bytes += f->len;
-    lws_callback_on_writable(pss->wsi);
+    sr_transport_write_kick(t, pss);
     return 0;
 }
 
@@ -230,22 +230,12 @@ static int on_writeable(sr_transport *t, struct lws *wsi, sr_pss *pss)
         memcpy(ping + LWS_PRE, "hb", 2);
         pss->ping_due = false;
         if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0) return -1;
-        if (it || pss->close_pending) lws_callback_on_writable(wsi);
+        pss->await_writeable = it || pss->close_pending;
+        if (pss->await_writeable) lws_callback_on_writable(wsi);
         return 0;
     }
-    if (it) {
-        pss->head = it->next;
-        if (!pss->head) pss->tail = NULL;
-        sr_frame *f = it->frame;
-        pss->queued_bytes -= f->len;
-        free(it);
-        int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
-        if (n >= 0 && f->origin_us) sr_core_observe_relay(t->core, f->origin_us);
-        sr_frame_unref(f);
-        if (n < 0) return -1;
-        if (pss->head || pss->close_pending) lws_callback_on_writable(wsi);
-        return 0;
-    }
+    if (it) return sr_transport_write_queued(t, pss);
+    pss->await_writeable = false;
     if (pss->close_pending) return send_close_frame(wsi, pss);
     return 0;
 }
@@ -288,6 +278,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!pss) return 0;
         if (pss->conn) sr_conn_closed(pss->conn);
         pss->conn = NULL;
+        sr_transport_write_forget(t, pss);
         drop_queue(pss);
         sr_buf_free(&pss->rx);
         return 0;
@@ -358,6 +349,7 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     struct timeval tv = {sweep_ms / 1000, (sweep_ms % 1000) * 1000};
     t->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat_sweep, t);
     event_add(t->heartbeat, &tv);
+    sr_transport_write_init(t, base);
     return t;
 }
 
@@ -371,5 +363,6 @@ void sr_transport_free(sr_transport *t)
     if (!t) return;
     event_free(t->heartbeat);
     lws_context_destroy(t->ctx);
+    sr_transport_write_free(t);
     free(t);
 }
