@@ -20,7 +20,7 @@ typedef struct sr_pss {
     sr_buf rx; /* a message arriving in pieces */
     bool close_pending;
     bool close_sent;            /* our close frame is out; frames still arrive until the reply */
-    bool too_big;               /* over MAX_MESSAGE_BYTES: closing at the frame's end */
+    bool too_big;               /* over MAX_MESSAGE_BYTES or not UTF-8: closing */
     bool ping_due;              /* heartbeat: a ping goes out before the next frame */
     uint64_t valid_ms, ping_ms; /* last pong (or open) and last ping (monotonic) */
     int close_code;
