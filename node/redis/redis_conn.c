@@ -193,6 +193,7 @@ static void connect_now(sr_redis *r)
         return;
     }
     ac->data = r;
+    sr_redis_reply_functions(ac);
     r->ac = ac;
     r->connect_started_ms = sr_monotonic_ms();
     redisLibeventAttach(ac, r->base);

@@ -41,6 +41,9 @@ struct sr_redis {
 /* Starts connecting. A rediss:// target whose CA, certificate or key files
  * cannot be loaded is a configuration error: it is logged and the process
  * exits, as for any other bad setting found at start. */
+/* redis_reply.c: gives ac's reader the recycling reply functions. */
+void sr_redis_reply_functions(redisAsyncContext *ac);
+
 void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
                    const char *name, sr_redis_state_cb *on_state, void *privdata);
 void sr_redis_close(sr_redis *r);
