@@ -5,6 +5,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* The length of the sequence starting at p (at most n bytes there), or 0. */
 static size_t sequence(const unsigned char *p, size_t n)
@@ -35,6 +38,13 @@ bool sr_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
     while (p < end) {
+#if defined(__SSE2__)
+        if ((size_t)(end - p) >= 16 &&
+            !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)p))) {
+            p += 16; /* sixteen ASCII bytes */
+            continue;
+        }
+#endif
         if ((size_t)(end - p) >= 8) {
             uint64_t w;
             memcpy(&w, p, 8);
