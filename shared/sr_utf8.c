@@ -1,6 +1,6 @@
 /* sr_utf8.c - see sr_utf8.h. Text messages are mostly ASCII JSON, so the
- * loop skips eight bytes per step while their high bits are clear and checks
- * a multi-byte sequence only where one starts. */
+ * loop skips sixteen (SSE2) or eight bytes per step while their high bits
+ * are clear and checks a multi-byte sequence only where one starts. */
 #include "sr_utf8.h"
 
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* sr_utf8.h - UTF-8 validation of a whole text message (RFC 3629: no
- * overlong forms, no surrogates, nothing above U+10FFFF), eight ASCII bytes
- * at a time. */
+ * overlong forms, no surrogates, nothing above U+10FFFF), skipping ASCII
+ * sixteen (SSE2) or eight bytes at a time. */
 #ifndef SR_UTF8_H
 #define SR_UTF8_H
 
