@@ -41,7 +41,7 @@ static int transport_send(void *handle, sr_frame *f)
         lws_callback_on_writable(pss->wsi);
         return -1;
     }
-    out_item *it = sr_xmalloc(sizeof *it);
+    out_item *it = sr_transport_item_new();
     it->frame = sr_frame_ref(f);
     it->next = NULL;
     if (pss->tail)
@@ -121,7 +121,7 @@ static void drop_queue(sr_pss *pss)
         out_item *it = pss->head;
         pss->head = it->next;
         sr_frame_unref(it->frame);
-        free(it);
+        sr_transport_item_free(it);
     }
     pss->tail = NULL;
     pss->queued_bytes = 0;

@@ -66,6 +66,9 @@ void sr_transport_write_free(sr_transport *t);
 void sr_transport_write_kick(sr_transport *t, sr_pss *pss);
 int sr_transport_write_queued(sr_transport *t, sr_pss *pss);
 void sr_transport_write_forget(sr_transport *t, sr_pss *pss);
+/* A queue item, recycled. */
+out_item *sr_transport_item_new(void);
+void sr_transport_item_free(out_item *it);
 
 int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
 int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);

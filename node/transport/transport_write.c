@@ -16,6 +16,37 @@
 
 #define SR_WRITE_IOV 64 /* frames per writev() */
 
+/* Every frame sent takes a queue item, and they come back in bursts, so they
+ * are recycled (as core_op.c's ops); not under AddressSanitizer, which can
+ * then catch an item used after it left its queue. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SR_SPARE_ITEMS_MAX 0
+#else
+#define SR_SPARE_ITEMS_MAX 4096
+#endif
+static out_item *spare_items;
+static int nspare_items;
+
+out_item *sr_transport_item_new(void)
+{
+    out_item *it = spare_items;
+    if (!it) return sr_xmalloc(sizeof *it);
+    spare_items = it->next;
+    nspare_items--;
+    return it;
+}
+
+void sr_transport_item_free(out_item *it)
+{
+    if (nspare_items >= SR_SPARE_ITEMS_MAX) {
+        free(it);
+        return;
+    }
+    it->next = spare_items;
+    spare_items = it;
+    nspare_items++;
+}
+
 /* Writes the WebSocket header of an unmasked, final text frame into the
  * frame's headroom (the same bytes for every socket it is queued on), and
  * returns where the header starts. */
@@ -50,7 +81,7 @@ static void pop_front(sr_transport *t, sr_pss *pss)
     pss->queued_bytes -= it->frame->len;
     if (it->frame->origin_us) sr_core_observe_relay(t->core, it->frame->origin_us);
     sr_frame_unref(it->frame);
-    free(it);
+    sr_transport_item_free(it);
 }
 
 static void await_writeable(sr_pss *pss)
