@@ -63,7 +63,8 @@ deploy-check: build k8s-tools
 test: unit deploy-check integration integration-asan
 
 format:
-	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] tests/unit/*.[ch]
+	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] node/*/*/*.[ch] tests/unit/*.[ch] \
+	    tests/unit/layers/*.c
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -4,6 +4,7 @@
  * round trip). Headers can only be written from a WRITEABLE callback, so an
  * answer is kept in the pss until then. */
 #include "transport_lws.h"
+#include "sr_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
-void sr_http_answer(void *handle, unsigned status, const char *type, const char *body, size_t len)
+void sr_transport_http_answer(void *handle, unsigned status, const char *type, const char *body,
+                              size_t len)
 {
     sr_pss *pss = handle;
     sr_buf_reset(&pss->http_body);
@@ -79,7 +81,7 @@ static void copy_query(struct lws *wsi, char *out, size_t cap)
     }
 }
 
-int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
+int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
     memset(pss, 0, sizeof *pss);
     pss->wsi = wsi;
@@ -118,7 +120,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
     return 0;
 }
 
-int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
+int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
 {
     if (!pss->req) return -1;
     if (pss->req->body.len + len > MAX_BODY) {
@@ -130,7 +132,7 @@ int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
     return 0;
 }
 
-int sr_http_body_done(struct lws *wsi, sr_pss *pss)
+int sr_transport_http_body_done(struct lws *wsi, sr_pss *pss)
 {
     if (!pss->req) return -1;
     if (pss->http_awaiting_body && !pss->req->answered) sr_http_dispatch(pss->req);
