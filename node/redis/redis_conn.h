@@ -32,6 +32,12 @@ struct sr_redis {
     struct event *retry, *watchdog;
     struct event *flush; /* writes the commands of this loop turn at its end */
     bool flush_due;
+    /* what one read of the socket brought, handed to hiredis' reader a few
+     * KiB at a time (see chunked_read) */
+    redisContextFuncs funcs;
+    const redisContextFuncs *socket_funcs;
+    char stash[16384];
+    size_t stash_pos, stash_len;
     uint64_t connect_started_ms; /* non-zero while a connect is under way */
     sr_redis_state_cb *on_state;
     void *privdata;
