@@ -80,9 +80,15 @@ async def test_unpaired_session_has_ttl(cluster):
 async def test_log_trimmed_to_history_size(cluster):
     r = redis_client(cluster)
     web, figma = await paired(cluster.url(0), cluster.url(1))
-    for i in range(HISTORY + 10):
+    # One round trip first: figma's node is then subscribed, so none of what
+    # follows reaches it only through the (trimmed) log. (A join answered
+    # before the node's subscription is live can lose what is trimmed before
+    # the subscription confirms; see the README's known limits.)
+    await web.sync({"i": -1})
+    await figma.recv_syncs(1)
+    for i in range(HISTORY + 9):
         await web.sync({"i": i})
-    await figma.recv_syncs(HISTORY + 10)
+    await figma.recv_syncs(HISTORY + 9)
     assert r.llen(hkey(web.token) + ":log") == HISTORY
     # The oldest retained entries are the last HISTORY ones: a resume from 0 gets those.
     await figma.close()
@@ -90,7 +96,7 @@ async def test_log_trimmed_to_history_size(cluster):
     figma, _ = await join(cluster.url(0), web.token, "figma", last_seq=0)
     syncs, _ = await figma.recv_syncs(HISTORY)
     assert [m["seq"] for m in syncs] == list(range(11, HISTORY + 11))
-    assert [m["payload"]["i"] for m in syncs] == list(range(10, HISTORY + 10))
+    assert [m["payload"]["i"] for m in syncs] == list(range(9, HISTORY + 9))
     await figma.drain()
     await web.close()
     await figma.close()
