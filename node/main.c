@@ -133,8 +133,8 @@ int main(int argc, char **argv)
     n.sigint = evsignal_new(n.base, SIGINT, on_signal, &n);
     event_add(n.sigterm, NULL);
     event_add(n.sigint, NULL);
-    sr_log_info("syncrelay node %s listening on %s://0.0.0.0:%d (redis %s)", n.cfg.node_id,
-                n.cfg.tls_cert ? "wss" : "ws", n.cfg.port,
+    sr_log_info("syncrelay node %s listening on %s://%s:%d (redis %s)", n.cfg.node_id,
+                n.cfg.tls_cert ? "wss" : "ws", n.cfg.listen ? n.cfg.listen : "0.0.0.0", n.cfg.port,
                 n.cfg.redis_url ? n.cfg.redis_url : "embedded");
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
         sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends every session "

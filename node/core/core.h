@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "core_limits.h"
 #include "dialect.h"
 #include "sr_buf.h"
 #include "sr_frame.h"
@@ -101,6 +102,7 @@ typedef struct sr_core {
     char boot_id[12]; /* random per process: a restarted node's old connections stay dead */
     struct event *heartbeat_timer, *touch_timer;
     sr_metrics metrics;
+    sr_core_limits limits; /* per-IP counts and refusals (core_limits.h) */
     /* cluster view from the last heartbeat */
     long long cluster_sessions, cluster_connections, cluster_nodes;
     uint64_t heartbeat_ok_ms;   /* last answered heartbeat (monotonic), 0: none yet */
@@ -139,6 +141,7 @@ struct sr_conn {
     sr_buf args;         /* the upgrade's query: "k=v\0k=v\0", decoded */
     struct event *timer; /* see sr_conn_set_timer */
     void (*timer_fn)(sr_conn *c);
+    sr_conn_budget budget; /* message rate and per-IP accounting (core_limits.h) */
 };
 
 sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,

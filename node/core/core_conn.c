@@ -55,6 +55,7 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
     core->nconns++;
     core->metrics.connections_total++;
     if (d->open) d->open(c);
+    sr_limits_conn_open(c);
     return c;
 }
 
@@ -75,6 +76,7 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
     if (!c->transport) return;
+    if (!c->closing && !sr_limits_message(c)) return;
     c->dialect->message(c, data, len, binary);
 }
 
@@ -115,6 +117,7 @@ void sr_conn_closed(sr_conn *c)
     sr_core *core = c->core;
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
+    sr_limits_conn_closed(c);
     c->transport = NULL; /* from here sr_conn_set_timer does nothing */
     if (c->timer) {
         event_free(c->timer);

@@ -268,4 +268,5 @@ const sr_dialect sr_dialect_mirror = {
     .message = mirror_message,
     .superseded = mirror_superseded,
     .ended = mirror_ended,
+    .error = send_error,
 };

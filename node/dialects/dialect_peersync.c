@@ -75,6 +75,12 @@ static void send_error(sr_conn *c, const char *code, const char *message)
 
 /* Codes outside the seed's table (documented in the README): ERR_5001 a
  * malformed message, ERR_5002 an unknown event, ERR_5003 Redis unreachable. */
+/* ERR_5004 (outside the seed's table): a limit of the node refuses the socket. */
+static void peersync_limit_error(sr_conn *c, const char *message)
+{
+    send_error(c, "ERR_5004", message);
+}
+
 static void send_invalid(sr_conn *c, const char *message)
 {
     sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
@@ -197,6 +203,7 @@ static void on_inbox_joined(sr_conn *c, int status, const sr_join_result *r)
         return;
     }
     st->authenticated = true;
+    sr_conn_authenticated(c);
     sr_conn_set_timer(c, refresh_ms(c), on_refresh); /* replaces the AUTH timeout */
     sr_buf b;
     sr_buf_init(&b);
@@ -642,7 +649,12 @@ static void peersync_message(sr_conn *c, const char *data, size_t len, bool bina
         send_invalid(c, "Binary messages are not supported");
         return;
     }
-    if (sr_json_parse(&doc, data, len) < 0) {
+    int rc = sr_json_parse(&doc, data, len);
+    if (rc == SR_JSON_TOO_MANY) {
+        sr_conn_refuse(c, SR_LIMIT_JSON_MEMBERS, SR_CLOSE_TOO_BIG, "Too many JSON members");
+        return;
+    }
+    if (rc < 0) {
         sr_core_error(c->core, SR_ERROR_INVALID_JSON);
         send_error(c, "ERR_5001", "Invalid JSON");
         return;
@@ -745,4 +757,5 @@ const sr_dialect sr_dialect_peersync = {
     .superseded = peersync_superseded,
     .ended = peersync_ended,
     .http = peersync_http,
+    .error = peersync_limit_error,
 };

@@ -31,7 +31,14 @@ static void root_message(sr_conn *c, const char *data, size_t len, bool binary)
     d->message(c, data, len, binary); /* undecided: d answers the error, "/" stays open */
 }
 
+/* Before the first message tells them apart: token sync's error format. */
+static void root_error(sr_conn *c, const char *message)
+{
+    sr_dialect_tokensync.error(c, message);
+}
+
 const sr_dialect sr_dialect_root = {
     .name = "root",
     .message = root_message,
+    .error = root_error,
 };

@@ -222,4 +222,5 @@ const sr_dialect sr_dialect_tokensync = {
     .message = tokensync_message,
     .superseded = tokensync_superseded,
     .ended = tokensync_ended,
+    .error = send_error,
 };

@@ -42,7 +42,12 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
         return "Binary messages are not supported";
     }
-    if (sr_json_parse(doc, data, len) < 0) {
+    int rc = sr_json_parse(doc, data, len);
+    if (rc == SR_JSON_TOO_MANY) {
+        sr_conn_refuse(c, SR_LIMIT_JSON_MEMBERS, SR_CLOSE_TOO_BIG, "Too many JSON members");
+        return "Too many JSON members"; /* already sent */
+    }
+    if (rc < 0) {
         sr_core_error(c->core, SR_ERROR_INVALID_JSON);
         return "Invalid JSON";
     }

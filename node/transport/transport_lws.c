@@ -20,23 +20,54 @@
 
 _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_PRE");
 
+/* What one queued frame costs beyond its payload: the queue item, the frame
+ * header with its headroom, and allocator slack. Counted so that a flood of
+ * tiny frames is bounded like a few big ones. */
+#define SR_QUEUE_ITEM_BYTES (sizeof(out_item) + sizeof(sr_frame) + SR_FRAME_HEADROOM + 32)
+/* A slow reader's close frame may never get out (it stopped reading): it is
+ * dropped this long after it was cut off. */
+#define SR_SLOW_READER_CLOSE_S 5
+
+/* A slow reader may fall this far behind before it is cut off (it resumes):
+ * MAX_MESSAGE_BYTES + 8 MiB of queued frames, and at most HISTORY_SIZE
+ * sequenced ones, so that what it missed is still in the session's log when
+ * it comes back (README, "Slow readers"). */
 static size_t queue_limit(const sr_transport *t)
 {
-    /* a slow reader may fall this far behind before it is cut off (it resumes) */
     return (size_t)t->cfg->max_message_bytes + 8u * 1024 * 1024;
+}
+
+static void drop_queue(sr_pss *pss);
+
+/* Cuts a slow reader off: its queue is freed at once (memory stays bounded
+ * whether or not it ever reads again), the close frame names the last seq it
+ * was sent, and the core records the first unsent one as not delivered. */
+static void cut_slow_reader(sr_pss *pss, const sr_frame *refused)
+{
+    uint64_t oldest = 0;
+    for (out_item *it = pss->head; it && !oldest; it = it->next)
+        oldest = it->frame->seq;
+    pss->unsent_seq = oldest ? oldest : refused->seq;
+    sr_log_warn("closing a slow reader (%zu bytes, %u messages queued; last sent seq %llu)",
+                pss->queued_bytes, pss->queued_seqs, (unsigned long long)pss->sent_seq);
+    drop_queue(pss);
+    pss->close_pending = true;
+    pss->close_code = SR_CLOSE_SLOW_READER;
+    snprintf(pss->close_reason, sizeof pss->close_reason, "slow reader: resume with lastSeq=%llu",
+             (unsigned long long)pss->sent_seq);
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, SR_SLOW_READER_CLOSE_S);
+    lws_callback_on_writable(pss->wsi);
 }
 
 static int transport_send(void *handle, sr_frame *f)
 {
     sr_pss *pss = handle;
     sr_transport *t = lws_context_user(lws_get_context(pss->wsi));
-    if (pss->close_sent) return -1;
-    if (pss->queued_bytes + f->len > queue_limit(t)) {
-        sr_log_warn("closing a slow reader (%zu bytes queued)", pss->queued_bytes);
-        pss->close_pending = true;
-        pss->close_code = SR_CLOSE_SLOW_READER;
-        snprintf(pss->close_reason, sizeof pss->close_reason, "slow reader");
-        lws_callback_on_writable(pss->wsi);
+    if (pss->close_sent || (pss->close_pending && pss->close_code == SR_CLOSE_SLOW_READER))
+        return -1;
+    if (pss->queued_bytes + f->len + SR_QUEUE_ITEM_BYTES > queue_limit(t) ||
+        (f->seq && pss->queued_seqs >= (unsigned)t->cfg->history_size)) {
+        cut_slow_reader(pss, f);
         return -1;
     }
     out_item *it = sr_xmalloc(sizeof *it);
@@ -47,7 +78,8 @@ static int transport_send(void *handle, sr_frame *f)
     else
         pss->head = it;
     pss->tail = it;
-    pss->queued_bytes += f->len;
+    pss->queued_bytes += f->len + SR_QUEUE_ITEM_BYTES;
+    pss->queued_seqs += f->seq != 0;
     lws_callback_on_writable(pss->wsi);
     return 0;
 }
@@ -64,6 +96,7 @@ static void transport_close(void *handle, int code, const char *reason)
 static uint64_t transport_oldest_unsent_seq(void *handle)
 {
     sr_pss *pss = handle;
+    if (pss->unsent_seq) return pss->unsent_seq; /* cut off as a slow reader */
     for (out_item *it = pss->head; it; it = it->next)
         if (it->frame->seq) return it->frame->seq;
     return 0;
@@ -123,6 +156,7 @@ static void drop_queue(sr_pss *pss)
     }
     pss->tail = NULL;
     pss->queued_bytes = 0;
+    pss->queued_seqs = 0;
 }
 
 static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *in, size_t len)
@@ -235,7 +269,9 @@ static int on_writeable(struct lws *wsi, sr_pss *pss)
         pss->head = it->next;
         if (!pss->head) pss->tail = NULL;
         sr_frame *f = it->frame;
-        pss->queued_bytes -= f->len;
+        pss->queued_bytes -= f->len + SR_QUEUE_ITEM_BYTES;
+        pss->queued_seqs -= f->seq != 0;
+        if (f->seq) pss->sent_seq = f->seq;
         free(it);
         int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
         sr_frame_unref(f);
@@ -245,6 +281,31 @@ static int on_writeable(struct lws *wsi, sr_pss *pss)
     }
     if (pss->close_pending) return send_close_frame(wsi, pss);
     return 0;
+}
+
+/* ---------- handshake budget ----------
+ * A socket has HANDSHAKE_TIMEOUT from its accept to finish its request (a
+ * WebSocket upgrade, or HTTP headers): lws' "idle header table" timeout,
+ * which lws 4.1 sets when the socket gets its header table and does not
+ * extend as header bytes trickle in (a slowloris upgrade is dropped when it
+ * runs out; with the default of 10 s it stayed 10 s). The accept time rides
+ * in the wsi's opaque pointer, so that a socket closed before it made a
+ * request can be counted as refused when its time ran out. */
+static void handshake_start(struct lws *wsi)
+{
+    lws_set_opaque_user_data(wsi, (void *)(uintptr_t)sr_monotonic_ms());
+}
+
+void sr_transport_handshake_done(struct lws *wsi)
+{
+    lws_set_opaque_user_data(wsi, NULL);
+}
+
+static void handshake_closed(sr_transport *t, struct lws *wsi)
+{
+    uintptr_t started = (uintptr_t)lws_get_opaque_user_data(wsi);
+    if (started && sr_monotonic_ms() - started + 100 >= t->cfg->handshake_timeout * 1000ull)
+        sr_core_limit_hit(t->core, SR_LIMIT_HANDSHAKE);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -257,8 +318,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (t->core->draining || !dialect_of(wsi)) return -1; /* refuse the upgrade */
         return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        handshake_start(wsi);
+        return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         char ip[64];
+        sr_transport_handshake_done(wsi);
         sr_transport_client_ip(t, wsi, ip, sizeof ip);
         memset(pss, 0, sizeof *pss);
         pss->wsi = wsi;
@@ -298,7 +363,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
         /* also comes for connections that never made a request (no pss) */
-        if (pss) sr_http_closed(pss);
+        if (pss)
+            sr_http_closed(pss);
+        else
+            handshake_closed(t, wsi);
         return 0;
     default:
         break;
@@ -316,8 +384,15 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* The transport of this process, for lws_log: lws reports a request whose
+ * headers overflow MAX_HTTP_HEADER_BYTES only in its log (it closes the socket
+ * without an answer and without a callback), so that is where it is counted. */
+static sr_transport *log_transport;
+
 static void lws_log(int level, const char *line)
 {
+    if (log_transport && log_transport->core && strstr(line, "Ran out of header data space"))
+        sr_core_limit_hit(log_transport->core, SR_LIMIT_HTTP_HEADERS);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
@@ -331,10 +406,15 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     void *loops[1] = {base};
 
     t->cfg = cfg;
+    log_transport = t;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     memset(&info, 0, sizeof info);
     info.port = cfg->port;
+    info.iface = cfg->listen; /* NULL: every interface */
+    /* request line and headers; lws answers a longer request itself */
+    info.max_http_header_data = (unsigned short)cfg->max_http_header_bytes;
+    info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout; /* handshake budget */
     info.protocols = protocols;
     info.foreign_loops = loops;
     info.user = t;
@@ -368,5 +448,6 @@ void sr_transport_free(sr_transport *t)
     if (!t) return;
     event_free(t->heartbeat);
     lws_context_destroy(t->ctx);
+    log_transport = NULL;
     free(t);
 }

@@ -16,8 +16,11 @@ typedef struct sr_pss {
     struct lws *wsi;
     sr_conn *conn; /* WebSocket connections only */
     out_item *head, *tail;
-    size_t queued_bytes;
-    sr_buf rx; /* a message arriving in pieces */
+    size_t queued_bytes;  /* payloads and per-frame overhead (transport_lws.c) */
+    unsigned queued_seqs; /* sequenced frames among them */
+    uint64_t sent_seq;    /* the last sequenced frame written to the socket */
+    uint64_t unsent_seq;  /* cut off as a slow reader: the first seq not sent */
+    sr_buf rx;            /* a message arriving in pieces */
     bool close_pending;
     bool close_sent;            /* our close frame is out; frames still arrive until the reply */
     bool too_big;               /* over MAX_MESSAGE_BYTES: closing at the frame's end */
@@ -50,6 +53,9 @@ struct sr_transport {
  * upgrades and HTTP requests alike). */
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
 void sr_http_answer(void *pss, unsigned status, const char *type, const char *body, size_t len);
+
+/* The request (or upgrade) is complete: not counted as a handshake timeout. */
+void sr_transport_handshake_done(struct lws *wsi);
 
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
 int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from conftest import SCALE
+from devcluster import LOADGEN_ENV
 
 
 def loadgen_bin():
@@ -42,7 +43,7 @@ def assert_exact(rc, text, r, pairs):
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, haproxy=True)
+    return make_cluster(nodes=2, haproxy=True, env=LOADGEN_ENV)
 
 
 def test_closed_loop_across_nodes(cluster):
