@@ -14,7 +14,8 @@ packages=(build-essential cmake pkg-config dpkg-dev libevent-dev libhiredis-dev
 # SR_DEPS=build (the Dockerfile's build stage): what building needs, nothing to test with
 if [ "${SR_DEPS:-all}" != build ]; then
     packages+=(redis-server haproxy openssl python3-pytest python3-websockets python3-redis
-              python3-socketio python3-websocket python3-requests)
+              python3-socketio python3-websocket python3-requests
+              clang-14 libclang-rt-14-dev)  # the fuzz targets (libFuzzer, tests/fuzz)
 fi
 
 missing=()

@@ -46,5 +46,8 @@ void sr_redis_reset(sr_redis *r);
  * Returns -1 without calling fn when the connection is down. */
 int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
                      const size_t *lens);
+/* Writes argv as one RESP command (an array of bulk strings) into b, replacing
+ * what b held. */
+void sr_redis_format(sr_buf *b, int argc, const char **argv, const size_t *lens);
 
 #endif
