@@ -28,13 +28,29 @@ _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_P
  * dropped this long after it was cut off. */
 #define SR_SLOW_READER_CLOSE_S 5
 
+/* A reader that took no frame for this long is stalled, not just busy. */
+#define SR_SLOW_READER_STALL_MS 1000
+
 /* A slow reader may fall this far behind before it is cut off (it resumes):
- * MAX_MESSAGE_BYTES + 8 MiB of queued frames, and at most HISTORY_SIZE
- * sequenced ones, so that what it missed is still in the session's log when
- * it comes back (README, "Slow readers"). */
+ * MAX_MESSAGE_BYTES + 8 MiB of queued frames; and, so that what it missed is
+ * still in the session's log when it comes back, at most HISTORY_SIZE
+ * sequenced frames, or HISTORY_SIZE/2 once it has stalled, which leaves the
+ * other half of the log for what is published while it reconnects (README,
+ * "Slow readers"). A resume's backlog (up to HISTORY_SIZE frames at once)
+ * drains without a stall and is not cut. */
 static size_t queue_limit(const sr_transport *t)
 {
     return (size_t)t->cfg->max_message_bytes + 8u * 1024 * 1024;
+}
+
+static bool over_limit(const sr_transport *t, const sr_pss *pss, const sr_frame *f)
+{
+    if (pss->queued_bytes + f->len + SR_QUEUE_ITEM_BYTES > queue_limit(t)) return true;
+    if (!f->seq) return false;
+    unsigned history = (unsigned)t->cfg->history_size;
+    if (pss->queued_seqs >= history) return true;
+    return pss->queued_seqs >= history / 2 &&
+           sr_monotonic_ms() - pss->progress_ms >= SR_SLOW_READER_STALL_MS;
 }
 
 static void drop_queue(sr_pss *pss);
@@ -65,11 +81,11 @@ static int transport_send(void *handle, sr_frame *f)
     sr_transport *t = lws_context_user(lws_get_context(pss->wsi));
     if (pss->close_sent || (pss->close_pending && pss->close_code == SR_CLOSE_SLOW_READER))
         return -1;
-    if (pss->queued_bytes + f->len + SR_QUEUE_ITEM_BYTES > queue_limit(t) ||
-        (f->seq && pss->queued_seqs >= (unsigned)t->cfg->history_size)) {
+    if (over_limit(t, pss, f)) {
         cut_slow_reader(pss, f);
         return -1;
     }
+    if (!pss->head) pss->progress_ms = sr_monotonic_ms();
     out_item *it = sr_xmalloc(sizeof *it);
     it->frame = sr_frame_ref(f);
     it->next = NULL;
@@ -272,6 +288,7 @@ static int on_writeable(struct lws *wsi, sr_pss *pss)
         pss->queued_bytes -= f->len + SR_QUEUE_ITEM_BYTES;
         pss->queued_seqs -= f->seq != 0;
         if (f->seq) pss->sent_seq = f->seq;
+        pss->progress_ms = sr_monotonic_ms();
         free(it);
         int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
         sr_frame_unref(f);

@@ -20,6 +20,7 @@ typedef struct sr_pss {
     unsigned queued_seqs; /* sequenced frames among them */
     uint64_t sent_seq;    /* the last sequenced frame written to the socket */
     uint64_t unsent_seq;  /* cut off as a slow reader: the first seq not sent */
+    uint64_t progress_ms; /* the queue last moved (a frame written, or it filled from empty) */
     sr_buf rx;            /* a message arriving in pieces */
     bool close_pending;
     bool close_sent;            /* our close frame is out; frames still arrive until the reply */
