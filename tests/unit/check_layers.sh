@@ -19,7 +19,7 @@ check() { # pattern, allowed-files regex
     fi
 }
 check "libwebsockets" '^node/transport/transport_[a-z]+\.[ch]$'
-check "hiredis" '^node/redis/(store_redis|bus_redis|redis_conn)\.[ch]$'
+check "hiredis" '^node/redis/(store_redis|bus_redis|redis_conn|cluster_slots)\.[ch]$'
 check "(redis_conn|transport_lws)\.h" '^node/(redis/(store_redis|bus_redis|redis_conn)|transport/transport_[a-z]+)\.[ch]$'
 dialects=$(ls node/dialects/*.[ch])
 bad=$(grep -lE '#include *[<"](store[a-z_]*|bus[a-z_]*)\.h' $dialects || true)
