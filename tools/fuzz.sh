@@ -19,7 +19,7 @@ runs=${3:-0}
 shift 3 2>/dev/null || shift $#
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json envelope socketio jwt config resp dialect rest)
+[ ${#targets[@]} -gt 0 ] || targets=(json envelope socketio jwt config resp cluster dialect rest)
 
 failed=0
 printf '%-10s %12s %8s %8s %8s\n' target executions exec/s cov crashes

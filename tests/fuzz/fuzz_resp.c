@@ -7,6 +7,7 @@
  * the node's RESP writer and read back by hiredis, it must come back as the
  * same arguments. */
 #include "fuzz_input.h"
+#include "fuzz_resp.h"
 #include "redis_conn.h"
 #include "sr_envelope.h"
 
@@ -44,24 +45,6 @@ static void walk(const sr_reply *r, int depth)
         const sr_reply *e = sr_reply_at(r, i);
         if (e) walk(e, depth + 1);
     }
-}
-
-/* hiredis 0.14 (Debian bookworm's) allocates an aggregate's element array
- * from its declared count before any element arrives: "*455555555\r\n" is a
- * 3.6 GB calloc (found by this target). Redis is trusted and the node talks
- * to nothing else, so such inputs are not read here; hiredis 1.x refuses
- * them (maxelements). */
-static bool declares_huge_aggregate(const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!s[i] || !strchr("*%~>|", s[i]))
-            continue; /* anywhere: bulk lengths move reply starts */
-        unsigned long long count = 0;
-        for (size_t j = i + 1; j < n && s[j] >= '0' && s[j] <= '9' && count < (1u << 20); j++)
-            count = count * 10 + (unsigned)(s[j] - '0');
-        if (count >= (1u << 20)) return true;
-    }
-    return false;
 }
 
 static void read_replies(const uint8_t *data, size_t size)

@@ -105,6 +105,31 @@ ENVELOPES = [b"m\n1\nweb\n*\n{\"type\":\"sync\"}", b"e\n0\nd1\n@\n42[\"x\"]", b"
              b"k\n0\n\n@\n", b"m\n18446744073709551615\na\nb\nc", b"m\n99999999999999999999\na\nb\n"]
 
 
+def bulk(s):
+    return b"$%d\r\n%s\r\n" % (len(s), s)
+
+
+def shard(ranges, node_id, port, health=b"online"):
+    """One shard of a RESP2 CLUSTER SHARDS reply (a master and a replica)."""
+    def node(role, p):
+        return (b"*12\r\n" + bulk(b"id") + bulk(node_id) + bulk(b"port") + b":%d\r\n" % p +
+                bulk(b"ip") + bulk(b"127.0.0.1") + bulk(b"endpoint") + bulk(b"127.0.0.1") +
+                bulk(b"role") + bulk(role) + bulk(b"health") + bulk(health if role == b"master" else b"online"))
+    slots = b"*%d\r\n" % (2 * len(ranges)) + b"".join(b":%d\r\n:%d\r\n" % r for r in ranges)
+    return (b"*4\r\n" + bulk(b"slots") + slots + bulk(b"nodes") + b"*2\r\n" +
+            node(b"master", port) + node(b"replica", port + 100))
+
+
+def cluster_seeds():
+    a, b, c = (x * 40 for x in (b"a", b"b", b"c"))
+    return [b"*3\r\n" + shard([(0, 5460)], a, 7001) + shard([(5461, 10922)], b, 7002) +
+            shard([(10923, 16383)], c, 7003),
+            b"*2\r\n" + shard([(0, 100), (200, 16383)], a, 7001) + shard([(101, 199)], b, 7002, b"fail"),
+            b"*1\r\n" + shard([(16383, 0)], a, 7001), b"*0\r\n",
+            b"MOVED 3999 127.0.0.1:6381", b"ASK 16383 [::1]:7000", b"MOVED 99999 h:1",
+            b"syncrelay:session:{tokensync:ABC}", b"foo{}{bar}"]
+
+
 def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=")
 
@@ -167,6 +192,7 @@ CORPORA = {
     "jwt": jwt_seeds,
     "config": lambda: CONFIG,
     "resp": lambda: RESP,
+    "cluster": cluster_seeds,
     "dialect": dialect_seeds,
     "rest": rest_seeds,
 }
@@ -186,6 +212,9 @@ DICTS = {
                '"TRUST_PROXY=1"', '"LISTEN="', '"99999999999999999999"'],
     "resp": ['"\\x0d\\x0a"', '"*"', '"$"', '":"', '"+"', '"-"', '"%"', '"~"', '"_"', '","', '"#"', '"$-1"',
              '"*-1"', '"m\\x0a"', '"\\xff"'],
+    "cluster": ['"\\x0d\\x0a"', '"*"', '"$"', '":"', '"slots"', '"nodes"', '"id"', '"port"',
+                '"tls-port"', '"ip"', '"endpoint"', '"hostname"', '"role"', '"master"', '"replica"',
+                '"health"', '"online"', '"MOVED "', '"ASK "', '"{"', '"}"', '"16383"'],
     "envelope": ['"m\\x0a"', '"e\\x0a"', '"x\\x0a"', '"k\\x0a"', '"\\x0a*\\x0a"', '"\\x0a@\\x0a"',
                  '"18446744073709551616"'],
 }
