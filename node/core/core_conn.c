@@ -76,7 +76,7 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
     if (!c->transport) return;
-    if (!c->closing && !sr_limits_message(c)) return;
+    if (!sr_limits_message(c)) return;
     c->dialect->message(c, data, len, binary);
 }
 

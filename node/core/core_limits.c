@@ -47,6 +47,7 @@ void sr_limits_metrics_text(const sr_core *core, sr_buf *out)
 void sr_conn_refuse(sr_conn *c, enum sr_limit kind, int code, const char *message)
 {
     if (!sr_conn_alive(c)) return;
+    c->budget.refused = true;
     sr_core_limit_hit(c->core, kind);
     if (c->dialect->error) c->dialect->error(c, message);
     sr_conn_close(c, code, message);
@@ -93,7 +94,8 @@ void sr_limits_conn_closed(sr_conn *c)
 bool sr_limits_message(sr_conn *c)
 {
     const sr_config *cfg = c->core->cfg;
-    if (!cfg->message_rate || !c->budget.counted) return true;
+    if (c->budget.refused) return false;
+    if (!cfg->message_rate || !c->budget.counted || c->closing) return true;
     uint64_t now = sr_monotonic_ms(), cap = (uint64_t)cfg->message_burst * 1000;
     /* message_rate per second is message_rate millitokens per millisecond */
     c->budget.millitokens += (now - c->budget.refill_ms) * (uint64_t)cfg->message_rate;

@@ -33,6 +33,7 @@ typedef struct sr_conn_budget {
     uint64_t refill_ms;   /* when it was last filled (monotonic) */
     bool pending;         /* counted as unauthenticated against its IP */
     bool counted;         /* counted against its IP at all */
+    bool refused;         /* over a limit: closing, and what it still sends is dropped */
 } sr_conn_budget;
 
 /* Per node. */
@@ -54,7 +55,9 @@ void sr_limits_conn_open(struct sr_conn *c);
 void sr_limits_conn_closed(struct sr_conn *c);
 /* The socket joined a session or authenticated: no longer pending. */
 void sr_conn_authenticated(struct sr_conn *c);
-/* One message from c: false when its bucket is empty (c is then refused). */
+/* One message from c: false when it must be dropped (its bucket is empty, and
+ * c is then refused, or it was refused before: a flood that goes on until the
+ * client answers the close frame is not relayed). */
 bool sr_limits_message(struct sr_conn *c);
 
 #endif

@@ -32,12 +32,13 @@ _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_P
 #define SR_SLOW_READER_STALL_MS 1000
 
 /* A slow reader may fall this far behind before it is cut off (it resumes):
- * MAX_MESSAGE_BYTES + 8 MiB of queued frames; and, so that what it missed is
- * still in the session's log when it comes back, at most HISTORY_SIZE
- * sequenced frames, or HISTORY_SIZE/2 once it has stalled, which leaves the
- * other half of the log for what is published while it reconnects (README,
- * "Slow readers"). A resume's backlog (up to HISTORY_SIZE frames at once)
- * drains without a stall and is not cut. */
+ * MAX_MESSAGE_BYTES + 8 MiB of queued frames; and once it has stalled (taken
+ * no frame for a second), HISTORY_SIZE/2 sequenced frames, so that what it
+ * missed is still in the session's log when it comes back: the other half of
+ * the log is left for what is published while it reconnects (README, "Slow
+ * readers"). The count alone cuts nobody: a burst from Redis (one read can
+ * hold hundreds of messages) or a resume's backlog is queued at once and
+ * drains without a stall. */
 static size_t queue_limit(const sr_transport *t)
 {
     return (size_t)t->cfg->max_message_bytes + 8u * 1024 * 1024;
@@ -46,10 +47,7 @@ static size_t queue_limit(const sr_transport *t)
 static bool over_limit(const sr_transport *t, const sr_pss *pss, const sr_frame *f)
 {
     if (pss->queued_bytes + f->len + SR_QUEUE_ITEM_BYTES > queue_limit(t)) return true;
-    if (!f->seq) return false;
-    unsigned history = (unsigned)t->cfg->history_size;
-    if (pss->queued_seqs >= history) return true;
-    return pss->queued_seqs >= history / 2 &&
+    return f->seq && pss->queued_seqs >= (unsigned)t->cfg->history_size / 2 &&
            sr_monotonic_ms() - pss->progress_ms >= SR_SLOW_READER_STALL_MS;
 }
 

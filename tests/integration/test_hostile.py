@@ -280,7 +280,7 @@ async def test_hostile_clients_while_honest_pairs_relay(cluster):
         for c in kept:
             await c.close()
 
-        # a message flood from one socket: error, then 1008
+        # a message flood from one socket: error, then 1008 (unjoined, on /sync)
         flood = await Client.connect(cluster.url(0, "/sync"), headers=xff("203.0.113.10"))
         reader = asyncio.ensure_future(flood.drain(2 * SCALE))
         try:
@@ -291,6 +291,25 @@ async def test_hostile_clients_while_honest_pairs_relay(cluster):
         got = await reader
         assert {"type": "error", "message": "Message rate limit exceeded"} in got, got[-3:]
         assert flood.ws.close_code == 1008
+        # ... and from a paired socket: its peer gets the burst, then nothing more
+        # (what the flooder sends until it answers the close frame is dropped)
+        flood, peer = await paired(cluster.url(0), cluster.url(1))
+        t0 = time.monotonic()
+        try:
+            for i in range(20000):
+                await flood.sync({"f": i})
+        except websockets.ConnectionClosed:
+            pass
+        syncs = []
+        while True:
+            msg = await peer.recv()
+            if msg.get("type") == "peer":
+                break  # the flooder left
+            syncs.append(msg)
+        allowed = ENV["MESSAGE_BURST"] + ENV["MESSAGE_RATE"] * (time.monotonic() - t0)
+        assert [m["payload"]["f"] for m in syncs] == list(range(len(syncs)))
+        assert ENV["MESSAGE_BURST"] * 0.9 <= len(syncs) <= allowed, (len(syncs), allowed)
+        await peer.close()
 
         # over the JSON member limit: error, then 1009
         big = await Client.connect(cluster.url(1, "/ws"), headers=xff("203.0.113.11"))
