@@ -27,6 +27,7 @@ for t in "${targets[@]}"; do
     bin="$build/tests/fuzz/fuzz_$t"
     work="$build/fuzz-corpus/$t"
     crashes="$build/fuzz-crashes/$t"
+    rm -rf "$crashes" # this run's findings only (a fix is checked by replaying its seed)
     mkdir -p "$work" "$crashes"
     log="$build/fuzz-$t.log"
     limit=(-max_total_time="$seconds")
