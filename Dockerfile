@@ -4,8 +4,9 @@
 #   docker run --rm -p 8080:8080 -e REDIS_URL=redis://redis:6379 syncrelay:dev
 #
 # The build stage installs the build packages and builds libwebsockets with
-# libevent from Debian's own source package (tools/install-deps.sh), then the
-# node. The final stage holds the binary and the shared libraries it links,
+# libevent from Debian's own source package and hiredis with TLS from a newer
+# suite's (tools/install-deps.sh, both static), then the node. The final stage
+# holds the binary and the shared libraries it links,
 # nothing else, and runs as an unprivileged user. The image has no
 # redis-server: set REDIS_URL (the node only starts an embedded Redis when it
 # is unset, which is for `make run` on a workstation).
@@ -15,7 +16,7 @@ WORKDIR /src
 COPY tools/install-deps.sh tools/install-deps.sh
 # Dependencies first, so code changes do not rebuild libwebsockets.
 RUN SR_DEPS=build tools/install-deps.sh build \
-    && rm -rf build/deps/src /var/lib/apt/lists/*
+    && rm -rf build/deps/src build/deps/src-hiredis /var/lib/apt/lists/*
 COPY CMakeLists.txt ./
 COPY cmake cmake
 COPY shared shared
@@ -29,7 +30,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null \
 FROM debian:bookworm-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libevent-2.1-7 libhiredis0.14 libjansson4 libssl3 libcap2 zlib1g ca-certificates \
+        libevent-2.1-7 libjansson4 libssl3 libcap2 zlib1g ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 syncrelay \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \

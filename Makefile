@@ -10,9 +10,10 @@ FUZZ_SMOKE_SECONDS ?= 3
 PYTHON     ?= /usr/bin/python3
 JOBS       ?= $(shell nproc)
 LWS_PREFIX := $(abspath $(BUILD))/deps/lws
+HIREDIS_PREFIX := $(abspath $(BUILD))/deps/hiredis
 
 .PHONY: all deps build asan run cluster test unit integration integration-asan format clean \
-        k8s-tools deploy-check fuzz-build fuzz fuzz-smoke
+        k8s-tools deploy-check sio-client fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -25,12 +26,13 @@ build: deps
 
 asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_SANITIZE=ON \
-	    -DSR_LWS_PREFIX=$(LWS_PREFIX) >/dev/null
+	    -DSR_LWS_PREFIX=$(LWS_PREFIX) -DSR_HIREDIS_PREFIX=$(HIREDIS_PREFIX) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # libFuzzer targets (tests/fuzz) with ASan + UBSan, built by clang in their own tree.
 fuzz-build: deps
-	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_FUZZ=ON >/dev/null
+	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_FUZZ=ON \
+	    -DSR_HIREDIS_PREFIX=$(HIREDIS_PREFIX) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) >/dev/null
 
 # Each target for FUZZ_SECONDS: executions, coverage and crashes per target.
@@ -50,14 +52,21 @@ cluster: build
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure
 
-integration: build
-	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay $(PYTHON) -m pytest tests/integration -q
+# The stock socket.io-client (npm, pinned by tests/sio-client/package-lock.json)
+# the device-sync tests drive, in $(BUILD)/deps/sio-client.
+sio-client:
+	@tools/install-sio-client.sh $(BUILD)
+
+integration: build sio-client
+	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
+	    $(PYTHON) -m pytest tests/integration -q
 
 # The same suite against the AddressSanitizer + UBSan build; a sanitizer report
 # in any node's log fails the test that ran it.
-integration-asan: asan
+integration-asan: asan sio-client
 	SYNCRELAY_BIN=$(abspath $(ASAN_BUILD))/syncrelay SYNCRELAY_TIMEOUT_SCALE=3 \
-	    $(PYTHON) -m pytest tests/integration -q -m "not slow"
+	    SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
+	    $(PYTHON) -m pytest tests/integration -q -m "not slow and not browser"
 
 # Offline checks of Dockerfile, k8s/ and the Helm chart: helm lint, helm template,
 # Kubernetes schema validation (tools/install-k8s-tools.sh installs helm and the

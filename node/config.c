@@ -3,6 +3,7 @@
  * flag: SESSION_TTL=60 or --session-ttl 60 (flags win). */
 #include "config.h"
 #include "sr_buf.h"
+#include "sr_log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,16 +28,29 @@ typedef struct setting {
 static const setting settings[] = {
     {"PORT", T_INT, OFF(port), "8080", 1, 65535, "listen port for every dialect and HTTP endpoint"},
     {"REDIS_URL", T_STR, OFF(redis_url), NULL, 0, 0,
-     "redis://[:password@]host:port[/db] or unix:///path; unset: embedded redis-server"},
+     "redis[s]://[[user]:password@]host[:port][/db] (rediss: TLS) or unix:///path[?db=N]; "
+     "unset: embedded redis-server"},
+    {"REDIS_TLS_CA_FILE", T_STR, OFF(redis_tls_ca_file), NULL, 0, 0,
+     "rediss://: PEM CA bundle the server's certificate must chain to (system CAs)"},
+    {"REDIS_TLS_CERT", T_STR, OFF(redis_tls_cert), NULL, 0, 0,
+     "rediss://: PEM client certificate, for servers that ask for one"},
+    {"REDIS_TLS_KEY", T_STR, OFF(redis_tls_key), NULL, 0, 0,
+     "rediss://: PEM private key for REDIS_TLS_CERT"},
+    {"REDIS_TLS_SERVER_NAME", T_STR, OFF(redis_tls_server_name), NULL, 0, 0,
+     "rediss://: name the certificate must carry, sent as SNI (the URL's host)"},
+    {"REDIS_TLS_VERIFY", T_BOOL, OFF(redis_tls_verify), "1", 0, 1,
+     "rediss://: 0 skips the certificate and name checks (never in production)"},
     {"NODE_ID", T_STR, OFF(node_id), NULL, 0, 0, "node name in Redis and logs (hostname-pid)"},
     {"SESSION_TTL", T_INT, OFF(session_ttl), "1800", 1, 30 * 86400,
      "seconds of inactivity before a session expires"},
+    {"DEVICE_STATE_TTL", T_INT, OFF(device_state_ttl), "0", 0, 10 * 365 * 86400,
+     "seconds a device-sync user's state outlives its last change; 0: no expiry"},
     {"MAX_MESSAGE_BYTES", T_SIZE, OFF(max_message_bytes), "10485760", 64, 1LL << 30,
      "largest WebSocket message accepted (bigger: close 1009)"},
     {"HEARTBEAT_INTERVAL", T_INT, OFF(heartbeat_interval), "30", 1, 3600,
      "seconds between server pings; unanswered twice: closed"},
     {"AUTH_TIMEOUT", T_INT, OFF(auth_timeout), "10", 1, 3600,
-     "seconds a /ws socket may stay unauthenticated"},
+     "seconds a /ws socket may stay unauthenticated, a /socket.io/ one without a namespace"},
     {"JWT_SECRET", T_STR, OFF(jwt_secret), NULL, 0, 0, "HS256 key (device-sync dialect)"},
     {"JWT_PUBLIC_KEY", T_STR, OFF(jwt_public_key), NULL, 0, 0, "RS256 public key PEM file"},
     {"JWT_PRIVATE_KEY", T_STR, OFF(jwt_private_key), NULL, 0, 0, "RS256 private key PEM file"},
@@ -47,6 +61,8 @@ static const setting settings[] = {
     {"TLS_CERT", T_STR, OFF(tls_cert), NULL, 0, 0, "PEM certificate: serve wss/https"},
     {"TLS_KEY", T_STR, OFF(tls_key), NULL, 0, 0, "PEM private key for TLS_CERT"},
     {"LOG_FORMAT", T_STR, OFF(log_format), "text", 0, 0, "text or json"},
+    {"LOG_LEVEL", T_STR, OFF(log_level), "info", 0, 0,
+     "error, warn, info (also joins and leaves) or debug (also connections, messages)"},
     {"KEY_PREFIX", T_STR, OFF(key_prefix), "syncrelay:", 0, 0, "prefix of every Redis key"},
     {"HISTORY_SIZE", T_INT, OFF(history_size), "100", 1, 100000,
      "messages retained per session for resume"},
@@ -114,10 +130,38 @@ static int set_value(sr_config *c, const setting *s, const char *v, char *err, s
     return 0;
 }
 
+static int validate_redis_tls(sr_config *c, char *err, size_t errlen)
+{
+    sr_redis_target *t = &c->redis;
+    if (!t->tls) {
+        if (c->redis_tls_ca_file || c->redis_tls_cert || c->redis_tls_key ||
+            c->redis_tls_server_name) {
+            snprintf(err, errlen, "REDIS_TLS_* settings need a rediss:// REDIS_URL");
+            return -1;
+        }
+        return 0;
+    }
+    if (!!c->redis_tls_cert != !!c->redis_tls_key) {
+        snprintf(err, errlen, "REDIS_TLS_CERT and REDIS_TLS_KEY go together");
+        return -1;
+    }
+    t->tls_verify = c->redis_tls_verify;
+    t->tls_ca_file = c->redis_tls_ca_file;
+    t->tls_cert = c->redis_tls_cert;
+    t->tls_key = c->redis_tls_key;
+    t->tls_server_name = c->redis_tls_server_name ? c->redis_tls_server_name : t->host;
+    return 0;
+}
+
 static int validate(sr_config *c, char *err, size_t errlen)
 {
     if (strcmp(c->log_format, "text") != 0 && strcmp(c->log_format, "json") != 0) {
         snprintf(err, errlen, "LOG_FORMAT must be text or json (got \"%s\")", c->log_format);
+        return -1;
+    }
+    if (sr_log_level_parse(c->log_level) < 0) {
+        snprintf(err, errlen, "LOG_LEVEL must be error, warn, info or debug (got \"%s\")",
+                 c->log_level);
         return -1;
     }
     if (!!c->tls_cert != !!c->tls_key) {
@@ -147,7 +191,7 @@ static int validate(sr_config *c, char *err, size_t errlen)
         c->node_id = b.data;
     }
     if (c->redis_url && sr_redis_url_parse(&c->redis, c->redis_url, err, errlen) < 0) return -1;
-    return 0;
+    return validate_redis_tls(c, err, errlen);
 }
 
 int sr_config_load(sr_config *c, int argc, char **argv, sr_getenv_fn *getenv_fn, char *err,
@@ -200,7 +244,7 @@ void sr_config_usage(FILE *out)
     for (size_t i = 0; i < NSETTINGS; i++) {
         char name[64];
         flag_name(&settings[i], name, sizeof name);
-        fprintf(out, "  %-22s %-20s %s%s%s%s\n", name, settings[i].env, settings[i].help,
+        fprintf(out, "  %-25s %-22s %s%s%s%s\n", name, settings[i].env, settings[i].help,
                 settings[i].def ? " (default " : "", settings[i].def ? settings[i].def : "",
                 settings[i].def ? ")" : "");
     }
@@ -240,8 +284,9 @@ int sr_redis_url_parse(sr_redis_target *t, const char *url, char *err, size_t er
         }
         return 0;
     }
-    if (strncmp(url, "redis://", 8) != 0) goto bad;
-    const char *p = url + 8, *at = strrchr(p, '@'), *slash;
+    t->tls = !strncmp(url, "rediss://", 9);
+    if (!t->tls && strncmp(url, "redis://", 8) != 0) goto bad;
+    const char *p = url + (t->tls ? 9 : 8), *at = strrchr(p, '@'), *slash;
     if (at) {
         const char *colon = memchr(p, ':', (size_t)(at - p));
         if (colon) {
@@ -280,7 +325,8 @@ int sr_redis_url_parse(sr_redis_target *t, const char *url, char *err, size_t er
 bad:
     sr_redis_target_free(t);
     snprintf(err, errlen,
-             "REDIS_URL \"%s\" is not redis://[user:password@]host[:port][/db] or unix:///path",
+             "REDIS_URL \"%s\" is not redis[s]://[user:password@]host[:port][/db] or "
+             "unix:///path",
              url);
     return -1;
 }

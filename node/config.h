@@ -13,14 +13,20 @@ typedef struct sr_redis_target {
     char *unix_path;
     char *username, *password; /* NULL when not given */
     int db;
+    /* rediss://: TLS with these settings (borrowed from sr_config) */
+    bool tls, tls_verify;
+    const char *tls_ca_file, *tls_cert, *tls_key, *tls_server_name;
 } sr_redis_target;
 
 typedef struct sr_config {
     int port;
     char *redis_url; /* NULL: start an embedded redis-server */
     sr_redis_target redis;
+    char *redis_tls_ca_file, *redis_tls_cert, *redis_tls_key, *redis_tls_server_name;
+    bool redis_tls_verify;
     char *node_id;
     int session_ttl;
+    int device_state_ttl; /* device-sync sessions: 0 never expire */
     long long max_message_bytes;
     int heartbeat_interval;
     int auth_timeout;
@@ -29,7 +35,7 @@ typedef struct sr_config {
     bool dev_tokens;
     int drain_timeout;
     char *tls_cert, *tls_key;
-    char *log_format;
+    char *log_format, *log_level;
     char *key_prefix;
     int history_size;
     int join_rate_limit;
@@ -53,7 +59,7 @@ int sr_config_load(sr_config *c, int argc, char **argv, sr_getenv_fn *getenv_fn,
                    size_t errlen);
 void sr_config_free(sr_config *c);
 void sr_config_usage(FILE *out);
-/* Parses redis://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
+/* Parses redis[s]://[[user]:password@]host[:port][/db] or unix:///path[?db=N]. */
 int sr_redis_url_parse(sr_redis_target *t, const char *url, char *err, size_t errlen);
 void sr_redis_target_free(sr_redis_target *t);
 

@@ -44,6 +44,9 @@ sr_embedded_redis *sr_embedded_redis_start(sr_redis_target *t, char *err, size_t
     pid_t parent = getpid();
     r->pid = fork();
     if (r->pid == 0) {
+        /* Its own process group: a terminal's Ctrl-C reaches the node only,
+         * which drains and stops this server after it is done with it. */
+        setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent) _exit(1);
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", r->sock,

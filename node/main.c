@@ -6,6 +6,7 @@
  * when the sockets are gone and Redis has answered what was sent (at most
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
 #include "core.h"
+#include "core_poll.h"
 #include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
@@ -13,6 +14,7 @@
 
 #include <event2/event.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -42,18 +44,34 @@ static const char *env(const char *name)
 static void raise_open_files(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max) return;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) return;
     rlim_t was = rl.rlim_cur;
     rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    if (was < rl.rlim_max && setrlimit(RLIMIT_NOFILE, &rl) == 0)
         sr_log_info("open files limit raised from %llu to %llu", (unsigned long long)was,
                     (unsigned long long)rl.rlim_max);
+    else
+        rl.rlim_cur = was;
+    /* a pod is sized for 20 000 connections (helm: connectionsPerPod) */
+    if (rl.rlim_cur < 20000)
+        sr_log_warn("open files limit is %llu: this node holds at most about that many "
+                    "connections (raise the hard limit: ulimit -Hn, the container runtime)",
+                    (unsigned long long)rl.rlim_cur);
+}
+
+static const char *port_text(int port)
+{
+    static char text[8];
+    snprintf(text, sizeof text, "%d", port);
+    return text;
 }
 
 static void finish_tick(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0) ||
+    /* a pending one-shot retry holds its connection: freed when it fires */
+    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0 &&
+         n->core->retries_pending == 0) ||
         sr_monotonic_ms() > n->finish_deadline)
         event_base_loopexit(n->base, NULL);
 }
@@ -61,7 +79,8 @@ static void finish_tick(evutil_socket_t fd, short what, void *arg)
 static void drain_done(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    sr_log_info("closing %u connections (1012 service restart)", n->core->nconns);
+    if (n->core->nconns)
+        sr_log_info("closing %u connections (1012 service restart)", n->core->nconns);
     sr_core_close_all(n->core, SR_CLOSE_RESTART, "service restart");
     n->finish_deadline = sr_monotonic_ms() + SHUTDOWN_GRACE_MS;
     n->finish_timer = event_new(n->base, -1, EV_PERSIST, finish_tick, n);
@@ -79,8 +98,14 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
     n->stopping = true;
     sr_core_drain(n->core);
-    sr_log_info("signal %d: draining for %d s", (int)sig, n->cfg.drain_timeout);
-    struct timeval tv = {n->cfg.drain_timeout, 0};
+    /* Nobody to drain: waiting would only delay a restart (Ctrl-C on make run). */
+    int drain = n->core->nconns ? n->cfg.drain_timeout : 0;
+    if (drain)
+        sr_log_info("signal %d: draining %u connections for %d s", (int)sig, n->core->nconns,
+                    drain);
+    else
+        sr_log_info("signal %d: no connections, stopping", (int)sig);
+    struct timeval tv = {drain, 0};
     n->drain_timer = evtimer_new(n->base, drain_done, n);
     event_add(n->drain_timer, &tv);
 }
@@ -101,7 +126,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "syncrelay: %s\n", err);
         return 2;
     }
-    sr_log_setup(!strcmp(n.cfg.log_format, "json"), n.cfg.node_id);
+    sr_log_setup(!strcmp(n.cfg.log_format, "json"), n.cfg.node_id,
+                 (enum sr_log_level)sr_log_level_parse(n.cfg.log_level));
     if (sr_peersync_setup(&n.cfg, err, sizeof err) < 0) {
         sr_log_error("JWT keys: %s", err);
         sr_config_free(&n.cfg);
@@ -121,6 +147,7 @@ int main(int argc, char **argv)
     n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
     n.bus = n.core->bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    sr_poll_setup(n.core); /* Engine.IO long-polling: this node's channel */
     n.transport = sr_transport_new(n.base, &n.cfg);
     if (!n.transport) {
         sr_log_error("cannot listen on port %d", n.cfg.port);
@@ -133,12 +160,21 @@ int main(int argc, char **argv)
     n.sigint = evsignal_new(n.base, SIGINT, on_signal, &n);
     event_add(n.sigterm, NULL);
     event_add(n.sigint, NULL);
-    sr_log_info("syncrelay node %s listening on %s://%s:%d (redis %s)", n.cfg.node_id,
+    const sr_redis_target *rt = &n.cfg.redis; /* not the URL: it may hold a password */
+    sr_log_info("syncrelay node %s listening on %s://%s:%d (redis %s%s%s%s%s)", n.cfg.node_id,
                 n.cfg.tls_cert ? "wss" : "ws", n.cfg.listen ? n.cfg.listen : "0.0.0.0", n.cfg.port,
-                n.cfg.redis_url ? n.cfg.redis_url : "embedded");
+                embedded ? "embedded, " : "",
+                rt->unix_path ? "unix://"
+                : rt->tls     ? "rediss://"
+                              : "redis://",
+                rt->unix_path ? rt->unix_path : rt->host, rt->unix_path ? "" : ":",
+                rt->unix_path ? "" : port_text(rt->port));
+    sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
+                n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)
-        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions lists, reads and ends every session "
-                    "for anyone who can reach this port");
+        sr_log_warn("ADMIN_TOKEN is not set: /api/sessions and /admin list, read and end "
+                    "recording and token sync sessions (no other kind) for anyone who can reach "
+                    "this port");
     event_base_dispatch(n.base);
     sr_log_info("stopped");
     rc = 0;

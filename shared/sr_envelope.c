@@ -3,6 +3,17 @@
 
 #include <string.h>
 
+static bool digits(const char *s, size_t n, uint64_t *out)
+{
+    *out = 0;
+    if (n == 0 || n > 19) return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return false;
+        *out = *out * 10 + (uint64_t)(s[i] - '0');
+    }
+    return true;
+}
+
 static const char *field(const char *p, const char *end, const char **start, size_t *len)
 {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -18,16 +29,14 @@ int sr_envelope_parse(sr_envelope *e, const char *s, size_t n)
     size_t kind_len, seq_len;
     const char *kind;
 
-    if (!(p = field(p, end, &kind, &kind_len)) || kind_len != 1) return -1;
-    if (!(p = field(p, end, &seq, &seq_len)) || seq_len == 0 || seq_len > 19) return -1;
+    if (!(p = field(p, end, &kind, &kind_len)) || kind_len == 0) return -1;
+    e->time_us = 0;
+    if (kind_len != 1 && (kind[1] != ' ' || !digits(kind + 2, kind_len - 2, &e->time_us)))
+        return -1;
+    if (!(p = field(p, end, &seq, &seq_len)) || !digits(seq, seq_len, &e->seq)) return -1;
     if (!(p = field(p, end, &e->from, &e->from_len))) return -1;
     if (!(p = field(p, end, &e->to, &e->to_len))) return -1;
     e->kind = kind[0];
-    e->seq = 0;
-    for (size_t i = 0; i < seq_len; i++) {
-        if (seq[i] < '0' || seq[i] > '9') return -1;
-        e->seq = e->seq * 10 + (uint64_t)(seq[i] - '0');
-    }
     e->frame = p;
     e->frame_len = (size_t)(end - p);
     return 0;

@@ -1,7 +1,10 @@
 /* sr_envelope.h - the record a session's channel carries and its log retains:
  *
- *     <kind>\n<seq>\n<from>\n<to>\n<frame bytes>
+ *     <kind>[ <time>]\n<seq>\n<from>\n<to>\n<frame bytes>
  *
+ * <time> (messages published by session_publish and session_post) is when
+ * the first node handed the message to Redis, in microseconds since the
+ * epoch: a receiving node measures the relay latency from it.
  * kind 'm' is a sequenced message, 'e' an unsequenced event, 'x' a supersede
  * notice (member <to> now belongs to connection <from>, which was the
  * session's join number <seq>), 'k' the end of the session (deleted by an
@@ -24,6 +27,7 @@
 typedef struct sr_envelope {
     char kind;
     uint64_t seq;
+    uint64_t time_us; /* 0 when the envelope carries no time */
     const char *from, *to, *frame;
     size_t from_len, to_len, frame_len;
 } sr_envelope;

@@ -10,6 +10,7 @@ sr_frame *sr_frame_new(const void *data, size_t len, uint64_t seq)
     sr_frame *f = sr_xmalloc(sizeof *f + SR_FRAME_HEADROOM + len + 1);
     f->refs = 1;
     f->seq = seq;
+    f->origin_us = 0;
     f->len = len;
     if (data) memcpy(sr_frame_data(f), data, len);
     sr_frame_data(f)[len] = '\0';

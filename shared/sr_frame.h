@@ -13,7 +13,8 @@
 
 typedef struct sr_frame {
     unsigned refs;
-    uint64_t seq; /* session seq carried by the frame, 0 when unsequenced */
+    uint64_t seq;       /* session seq carried by the frame, 0 when unsequenced */
+    uint64_t origin_us; /* a live relayed message: when its first node published it, else 0 */
     size_t len;
     char buf[]; /* SR_FRAME_HEADROOM bytes, then len bytes of data */
 } sr_frame;

@@ -11,21 +11,31 @@
 
 static int log_json;
 static char log_node[128] = "-";
+static const char *names[] = {"debug", "info", "warn", "error"};
+enum sr_log_level sr_log_min_level = SR_LOG_INFO;
 
-void sr_log_setup(int json, const char *node)
+void sr_log_setup(int json, const char *node, enum sr_log_level min_level)
 {
     log_json = json;
     if (node) snprintf(log_node, sizeof log_node, "%s", node);
+    sr_log_min_level = min_level;
+}
+
+int sr_log_level_parse(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+        if (!strcmp(name, names[i])) return i;
+    return -1;
 }
 
 void sr_log(enum sr_log_level level, const char *fmt, ...)
 {
-    static const char *names[] = {"debug", "info", "warn", "error"};
     char msg[2048], stamp[40];
     struct timespec ts;
     struct tm tm;
     va_list ap;
 
+    if (!sr_log_enabled(level)) return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);

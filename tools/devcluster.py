@@ -39,9 +39,10 @@ NODE_CONFIG_VARS = (
     "HEARTBEAT_INTERVAL", "AUTH_TIMEOUT", "JWT_SECRET", "JWT_PUBLIC_KEY",
     "JWT_PRIVATE_KEY", "ADMIN_TOKEN", "DEV_TOKENS", "DRAIN_TIMEOUT", "TLS_CERT",
     "TLS_KEY", "LOG_FORMAT", "JOIN_RATE_LIMIT", "TRUST_PROXY", "HISTORY_SIZE",
-    "KEY_PREFIX", "AUTH_RATE_LIMIT", "LISTEN", "MAX_CONNECTIONS_PER_IP", "MAX_PENDING_PER_IP",
-    "MESSAGE_RATE", "MESSAGE_BURST", "MAX_JSON_MEMBERS", "MAX_HTTP_HEADER_BYTES",
-    "MAX_HTTP_BODY_BYTES", "HANDSHAKE_TIMEOUT",
+    "KEY_PREFIX", "AUTH_RATE_LIMIT", "LOG_LEVEL", "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT",
+    "REDIS_TLS_KEY", "REDIS_TLS_SERVER_NAME", "REDIS_TLS_VERIFY", "LISTEN",
+    "MAX_CONNECTIONS_PER_IP", "MAX_PENDING_PER_IP", "MESSAGE_RATE", "MESSAGE_BURST",
+    "MAX_JSON_MEMBERS", "MAX_HTTP_HEADER_BYTES", "MAX_HTTP_BODY_BYTES", "HANDSHAKE_TIMEOUT",
 )
 
 # A load generator is one client IP opening thousands of sockets and sending
@@ -216,7 +217,11 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True, jwt_keys=True):
+                 wait_registered=True, jwt_keys=True, lb_every_request=False):
+        # lb_every_request: haproxy closes its server side after each response,
+        # so every HTTP request (each long-poll GET and POST) is balanced anew:
+        # round robin with no affinity at all
+        self.lb_every_request = lb_every_request
         self.binary = os.path.abspath(binary) if binary else default_binary()
         self.n = nodes
         self.env = {"DRAIN_TIMEOUT": "1", "LOG_FORMAT": "text"}
@@ -549,7 +554,7 @@ defaults
     timeout tunnel 1h
     timeout http-request 10s
     timeout queue 5s
-    timeout check 2s
+    timeout check 2s%s
 
 frontend syncrelay
     bind 127.0.0.1:%d
@@ -562,7 +567,8 @@ backend nodes
     http-check expect status 200
     default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 1
 %s
-%s""" % (self.lb_port, servers, stats)
+%s""" % ("\n    option http-server-close" if self.lb_every_request else "",
+        self.lb_port, servers, stats)
 
     def _start_haproxy(self):
         cfg = os.path.join(self.workdir, "haproxy.cfg")
@@ -601,6 +607,8 @@ backend nodes
         lines = []
         if self.use_haproxy:
             lines.append("haproxy     %s   (http %s)" % (self.lb_url(), self.lb_http_url()))
+            lines.append("browser     demo %s   dashboard %s" % (self.lb_http_url(),
+                                                             self.lb_http_url("/admin")))
             if self.stats_port:
                 lines.append("haproxy stats  http://127.0.0.1:%d/" % self.stats_port)
         for i in range(self.n):
@@ -618,6 +626,13 @@ backend nodes
 
 # ---- command line ----------------------------------------------------------
 
+def dev_environment():
+    """What `tools/dev-cluster` gives every node (the README's examples rely on
+    it): dev tokens on, and one HS256 secret for every node, so device-sync
+    tokens work on all of them."""
+    return {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2", "JWT_SECRET": os.urandom(16).hex()}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(
         prog="dev-cluster",
@@ -630,11 +645,13 @@ def main(argv=None):
                     help="extra node environment, repeatable (e.g. -e SESSION_TTL=60)")
     ap.add_argument("--aof", action="store_true", help="redis with AOF (appendfsync always)")
     ap.add_argument("--no-haproxy", action="store_true", help="nodes only")
+    ap.add_argument("--every-request", action="store_true",
+                    help="haproxy balances each HTTP request anew (no affinity at all: every "
+                         "long-poll may reach another node)")
     ap.add_argument("--logs", help="directory for logs and redis data (kept on exit)")
     args = ap.parse_args(argv)
 
-    # one HS256 secret for every node, so device-sync tokens work on all of them
-    env = {"DEV_TOKENS": "1", "DRAIN_TIMEOUT": "2", "JWT_SECRET": os.urandom(16).hex()}
+    env = dev_environment()
     for item in args.env:
         if "=" not in item:
             ap.error("--env wants VAR=VALUE, got %r" % item)
@@ -650,7 +667,8 @@ def main(argv=None):
 
     cluster = Cluster(nodes=args.nodes, binary=args.binary, env=env, haproxy=not args.no_haproxy,
                       redis_aof=args.aof, workdir=os.path.abspath(args.logs) if args.logs else None,
-                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True)
+                      keep_workdir=bool(args.logs), lb_port=lb_port, stats=True,
+                      lb_every_request=args.every_request)
 
     stopping = {"n": 0}
 

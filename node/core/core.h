@@ -70,10 +70,17 @@ enum sr_error_kind {
     SR_ERROR_KINDS
 };
 
+#define SR_METRIC_DIALECTS 8 /* per-dialect counters: slot = index in sr_dialects[] */
+#define SR_RELAY_BUCKETS 13  /* relay-latency histogram (core_metrics.c) */
+
 typedef struct sr_metrics {
     uint64_t connections_total, messages_in, messages_out, bytes_in, bytes_out;
     uint64_t relayed, replayed;
     uint64_t errors[SR_ERROR_KINDS];
+    uint64_t dialect_in[SR_METRIC_DIALECTS], dialect_out[SR_METRIC_DIALECTS];
+    uint64_t dialect_errors[SR_METRIC_DIALECTS];  /* error replies sent to clients */
+    uint64_t relay_buckets[SR_RELAY_BUCKETS + 1]; /* not cumulative; the last is +Inf */
+    uint64_t relay_count, relay_sum_us;
 } sr_metrics;
 
 typedef struct sr_session sr_session;
@@ -112,14 +119,17 @@ typedef struct sr_core {
     uint64_t failures_seen;     /* the store's failure count at the last beat */
     bool draining;
     uint64_t started_ms;
-    uint64_t sessions_logged_ms; /* last "active sessions" log line (monotonic) */
+    uint64_t sessions_logged_ms;    /* last "active sessions" log line (monotonic) */
+    struct sr_poll_registry *polls; /* Engine.IO long-polling (core_poll.c), NULL until used */
+    unsigned retries_pending; /* one-shot backlog retries holding a connection: shutdown waits */
 } sr_core;
 
 enum sr_join_state { SR_CONN_IDLE, SR_CONN_JOINING, SR_CONN_JOINED };
 
 struct sr_conn {
     sr_core *core;
-    void *transport; /* NULL once the socket is gone */
+    void *transport;             /* NULL once the socket is gone */
+    const sr_transport_ops *ops; /* core->transport, or a long-polling session's (core_poll.c) */
     const sr_dialect *dialect;
     void *state; /* the dialect's per-connection state */
     uint64_t id;
@@ -135,6 +145,7 @@ struct sr_conn {
     uint64_t join_number; /* the session's join counter when this one joined */
     uint64_t last_seq;    /* highest seq delivered or skipped, in order */
     uint64_t pending_seq; /* highest live seq seen while catching up */
+    uint64_t parked_seq;  /* lowest live seq seen while catching up (relay latency), 0: none */
     bool catching_up, fetching, closing;
     sr_publish_cb *publish_cb;
     sr_conn *next, *prev;
@@ -175,6 +186,9 @@ void sr_core_bus_reset(void *core);
  * URL-decoded) followed by a NUL; may be NULL. */
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
                       const char *args, size_t args_len);
+/* The same for a connection whose transport is reached through ops. */
+sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *transport,
+                          const sr_dialect *d, const char *ip, const char *args, size_t args_len);
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary);
 void sr_conn_closed(sr_conn *c);
 /* Dialect -> transport, through the core. */
@@ -280,13 +294,16 @@ struct sr_http_req {
     void *transport; /* NULL once the client went away: responding does nothing */
     unsigned refs;   /* the transport holds one; take one to answer later */
     char method[8];
-    char path[256];  /* without the query string */
-    char query[512]; /* after '?', may be empty */
+    char path[256];   /* without the query string */
+    char query[4096]; /* after '?', may be empty */
     char authorization[1024];
+    char accept[256]; /* the Accept header (cut), empty on an Upgrade request */
     char ip[64];
     sr_buf body;
     bool answered;
     bool cors; /* answer with Access-Control-Allow-* (not for the admin API) */
+    /* more answer headers: static {name, value, ..., NULL} (the web pages' policy) */
+    const char *const *headers;
 };
 /* Transport -> core: a complete request. The core always answers it (404
  * included), at once or after a Redis round trip. */
@@ -301,6 +318,8 @@ void sr_http_unref(sr_http_req *r);
 const char *sr_http_bearer(const sr_http_req *r, size_t *len);
 /* The admin API (GET/DELETE /api/sessions...): returns true when it took r. */
 bool sr_admin_http(sr_http_req *r);
+/* Whether r may use the admin API (ADMIN_TOKEN unset, or its Bearer token). */
+bool sr_admin_allowed(const sr_http_req *r);
 
 uint64_t sr_now_ms(void); /* wall clock */
 /* ISO 8601 UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z (out >= 32). */

@@ -3,6 +3,8 @@
  * reference counted so that a Redis reply arriving after the socket went
  * finds a valid (dead) connection instead of freed memory. */
 #include "core.h"
+#include "core_metrics.h"
+#include "sr_log.h"
 
 #include <event2/event.h>
 
@@ -36,9 +38,16 @@ void sr_iso_time(uint64_t ms, char *out, size_t cap)
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
                       const char *args, size_t args_len)
 {
+    return sr_conn_open_ops(core, core->transport, transport, d, ip, args, args_len);
+}
+
+sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *transport,
+                          const sr_dialect *d, const char *ip, const char *args, size_t args_len)
+{
     sr_conn *c = sr_xcalloc(1, sizeof *c);
     c->core = core;
     c->transport = transport;
+    c->ops = ops;
     c->dialect = d;
     c->state = d->state_size ? sr_xcalloc(1, d->state_size) : NULL;
     c->id = ++core->next_conn_id;
@@ -54,6 +63,7 @@ sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const
     core->conns = c;
     core->nconns++;
     core->metrics.connections_total++;
+    sr_log_debug("conn %llu: open (%s) from %s", (unsigned long long)c->id, d->name, c->ip);
     if (d->open) d->open(c);
     sr_limits_conn_open(c);
     return c;
@@ -71,13 +81,20 @@ void sr_conn_set_dialect(sr_conn *c, const sr_dialect *d)
 
 void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
 {
-    c->core->metrics.messages_in++;
-    c->core->metrics.bytes_in += len;
+    sr_metrics *m = &c->core->metrics;
+    m->messages_in++;
+    m->bytes_in += len;
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
-    if (!c->transport) return;
-    if (!sr_limits_message(c)) return;
-    c->dialect->message(c, data, len, binary);
+    if (c->transport && sr_limits_message(c)) {
+        sr_log_debug("conn %llu: %s %zu bytes: %.*s", (unsigned long long)c->id,
+                     binary ? "binary" : "text", len, binary ? 0 : (int)(len < 200 ? len : 200),
+                     data);
+        c->dialect->message(c, data, len, binary);
+    }
+    /* after: on "/" the first message picks the dialect (the socket's
+     * reference keeps c until sr_conn_closed) */
+    m->dialect_in[sr_metrics_slot(c->dialect)]++;
 }
 
 const char *sr_conn_arg(const sr_conn *c, const char *name)
@@ -115,6 +132,7 @@ void sr_conn_cancel_timer(sr_conn *c)
 void sr_conn_closed(sr_conn *c)
 {
     sr_core *core = c->core;
+    sr_log_debug("conn %llu: closed", (unsigned long long)c->id);
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
     sr_limits_conn_closed(c);
@@ -150,12 +168,13 @@ void sr_conn_unref(sr_conn *c)
 int sr_conn_send_frame(sr_conn *c, sr_frame *f)
 {
     if (!sr_conn_alive(c)) return -1;
-    if (c->core->transport->send(c->transport, f) < 0) {
+    if (c->ops->send(c->transport, f) < 0) {
         sr_core_error(c->core, SR_ERROR_SLOW_READER);
         c->closing = true;
         return -1;
     }
     c->core->metrics.messages_out++;
+    c->core->metrics.dialect_out[sr_metrics_slot(c->dialect)]++;
     c->core->metrics.bytes_out += f->len;
     return 0;
 }
@@ -170,6 +189,7 @@ void sr_conn_send(sr_conn *c, const char *data, size_t len)
 
 void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, const char *suffix)
 {
+    sr_conn_count_error(c);
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, prefix);
@@ -183,5 +203,5 @@ void sr_conn_close(sr_conn *c, int code, const char *reason)
 {
     if (!sr_conn_alive(c)) return;
     c->closing = true;
-    c->core->transport->close(c->transport, code, reason);
+    c->ops->close(c->transport, code, reason);
 }

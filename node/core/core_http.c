@@ -4,11 +4,16 @@
  * The transport frames requests and answers; a request may be answered after
  * a Redis round trip, so it is reference counted like a connection. */
 #include "core.h"
+#include "core_web.h"
 #include "sr_envelope.h"
 #include "sr_json.h"
+#include "sr_token.h"
+
+#include <ctype.h>
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void sr_http_ref(sr_http_req *r)
 {
@@ -61,7 +66,7 @@ void sr_http_dispatch(sr_http_req *r)
     sr_buf_init(&out);
     /* The admin API is not for web pages of other origins: no CORS there, so
      * a page an operator visits cannot read or end sessions. */
-    r->cors = strncmp(r->path, "/api/sessions", 13) != 0;
+    r->cors = strncmp(r->path, "/api/sessions", 13) != 0 && strcmp(r->path, "/api/cluster") != 0;
     if (!strcmp(r->method, "OPTIONS")) { /* CORS preflight: the headers say it all */
         sr_http_respond(r, r->cors ? 204 : 405, NULL, "", 0);
     } else if (is_get(r) && !strcmp(r->path, "/health")) {
@@ -74,7 +79,7 @@ void sr_http_dispatch(sr_http_req *r)
     } else if (is_get(r) && !strcmp(r->path, "/metrics")) {
         sr_core_metrics_text(core, &out);
         sr_http_respond(r, 200, "text/plain; version=0.0.4", out.data, out.len);
-    } else if (!sr_admin_http(r)) {
+    } else if (!sr_admin_http(r) && !sr_cluster_http(r) && !sr_web_http(r)) {
         bool taken = false;
         for (size_t i = 0; i < sr_dialect_count && !taken; i++)
             if (sr_dialects[i]->http) taken = sr_dialects[i]->http(r);
@@ -85,7 +90,28 @@ void sr_http_dispatch(sr_http_req *r)
 
 /* ---------- admin API: GET /api/sessions, GET and DELETE /api/sessions/:id ---------- */
 
-static bool admin_allowed(const sr_http_req *r)
+/* Without ADMIN_TOKEN the API (and the /admin dashboard reading it) is open
+ * to anyone who reaches the port, so it sees only the kinds that keep no
+ * user's data: recording sessions (what seed 004's dashboard needs) and token
+ * sync pairings (roles and seqs only, what the demo page makes). Never a
+ * device-sync user's state, a peersync inbox or mirror's customer data:
+ * those need their user's token, or the admin's. With ADMIN_TOKEN, requests
+ * that carry it see every kind. */
+static bool api_open(const sr_core *core)
+{
+    return !core->cfg->admin_token || !*core->cfg->admin_token;
+}
+
+static bool kind_visible(const sr_core *core, const char *kind, size_t len)
+{
+    const char *open_kinds[] = {sr_dialect_recording.name, sr_dialect_tokensync.name};
+    if (!api_open(core)) return true;
+    for (size_t i = 0; i < sizeof open_kinds / sizeof open_kinds[0]; i++)
+        if (len == strlen(open_kinds[i]) && !memcmp(kind, open_kinds[i], len)) return true;
+    return false;
+}
+
+bool sr_admin_allowed(const sr_http_req *r)
 {
     const char *want = r->core->cfg->admin_token;
     if (!want || !*want) return true;
@@ -145,6 +171,10 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
         sr_buf_append_json_string(out, k + 2, klen - 2);
         sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
+        if (vlen) { /* "<node>/<boot>/<conn>" */
+            sr_buf_append_str(out, ",\"holder\":");
+            sr_buf_append_json_string(out, v, vlen);
+        }
         if (info) {
             sr_buf_append_str(out, ",\"info\":");
             append_value(out, info, len);
@@ -192,11 +222,14 @@ static void on_list(const sr_reply *reply, void *arg)
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"sessions\":[");
+        size_t count = 0, klen;
         for (size_t i = 0; i < sr_reply_count(reply); i++) {
-            if (i) sr_buf_append_str(&out, ",");
+            const char *kind = sr_reply_str(sr_reply_at(sr_reply_at(reply, i), 0), &klen);
+            if (!kind || !kind_visible(r->core, kind, klen)) continue;
+            if (count++) sr_buf_append_str(&out, ",");
             append_session(&out, sr_reply_at(reply, i), false);
         }
-        sr_buf_printf(&out, "],\"count\":%zu}", sr_reply_count(reply));
+        sr_buf_printf(&out, "],\"count\":%zu}", count);
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
@@ -286,21 +319,89 @@ static bool valid_id(const char *id)
     return n > 0 && n < 128 && !strpbrk(id, "/{}\n\r :");
 }
 
+/* The id as pairing takes it: a token with or without "dts://" (lws may fold
+ * its "//"), in any case; mirror and recording codes in any case. Writes the
+ * canonical form; 0, or -1 when there is none. */
+static int normalize_id(const char *id, char out[128])
+{
+    if (!strncasecmp(id, "dts:", 4)) {
+        const char *p = id + 4;
+        while (*p == '/')
+            p++;
+        return sr_token_dts_normalize(p, strlen(p), out) < 0 ? -1 : 0;
+    }
+    size_t n = strlen(id);
+    if (n >= 128) return -1;
+    for (size_t i = 0; i <= n; i++)
+        out[i] = (char)toupper((unsigned char)id[i]);
+    return 0;
+}
+
+/* The kinds the request may see (see kind_visible). */
+static size_t all_kinds(const sr_core *core, const char *kinds[16])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sr_dialect_count && n < 16; i++)
+        if (kind_visible(core, sr_dialects[i]->name, strlen(sr_dialects[i]->name)))
+            kinds[n++] = sr_dialects[i]->name;
+    return n;
+}
+
+/* One session by id: the id as given first (peersync and device sync ids are
+ * case-sensitive), then its normalized form when that differs. */
+typedef struct id_lookup {
+    sr_http_req *r;
+    sr_store_cb *then;
+    char next[128]; /* the form to try when the first finds nothing, or "" */
+} id_lookup;
+
+static void on_lookup(const sr_reply *reply, void *arg)
+{
+    id_lookup *l = arg;
+    if (l->next[0] && reply && sr_reply_type(reply) == SR_REPLY_ARR && !sr_reply_count(reply)) {
+        char id[128];
+        memcpy(id, l->next, sizeof id);
+        l->next[0] = '\0';
+        const char *kinds[16];
+        size_t n = all_kinds(l->r->core, kinds);
+        if (sr_store_sessions(l->r->core->store, kinds, n, id, 1, on_lookup, l) < 0)
+            on_lookup(NULL, l);
+        return;
+    }
+    sr_http_req *r = l->r;
+    sr_store_cb *then = l->then;
+    free(l);
+    then(reply, r);
+}
+
+/* ?limit=N: the N most recently active sessions (the script walks no more);
+ * more than 10000 reads as 10000. -1 when it is not a whole number >= 1. */
+static long parse_limit(const char *query)
+{
+    const char *arg = strstr(query, "limit=");
+    while (arg && arg != query && arg[-1] != '&')
+        arg = strstr(arg + 1, "limit=");
+    if (!arg) return 1000;
+    const char *v = arg + 6;
+    size_t n = strcspn(v, "&");
+    if (n == 0 || n > 9 || strspn(v, "0123456789") != n) return -1;
+    long limit = strtol(v, NULL, 10);
+    return limit < 1 ? -1 : limit > 10000 ? 10000 : limit;
+}
+
 bool sr_admin_http(sr_http_req *r)
 {
     static const char prefix[] = "/api/sessions";
     if (strncmp(r->path, prefix, sizeof prefix - 1) != 0) return false;
     const char *rest = r->path + sizeof prefix - 1;
     if (*rest && *rest != '/') return false;
-    if (!admin_allowed(r)) {
+    if (!sr_admin_allowed(r)) {
         sr_http_respond_json(r, 401, "{\"error\":\"Unauthorized\"}");
         return true;
     }
     const char *id = *rest ? rest + 1 : "";
     const char *kinds[16];
-    size_t nkinds = 0;
-    for (size_t i = 0; i < sr_dialect_count && nkinds < 16; i++)
-        kinds[nkinds++] = sr_dialects[i]->name;
+    size_t nkinds = all_kinds(r->core, kinds);
     sr_store_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;
@@ -312,19 +413,29 @@ bool sr_admin_http(sr_http_req *r)
         sr_http_respond_json(r, 405, "{\"error\":\"Method not allowed\"}");
         return true;
     }
-    if (*id && !valid_id(id)) {
+    long limit = parse_limit(r->query);
+    if (limit < 0) {
+        sr_http_respond_json(r, 400, "{\"error\":\"limit must be a whole number from 1\"}");
+        return true;
+    }
+    char normal[128] = "";
+    bool exact = valid_id(id);
+    if (*id && (normalize_id(id, normal) < 0 || !valid_id(normal))) normal[0] = '\0';
+    if (*id && !exact && !normal[0]) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         return true;
     }
-    /* ?limit=N: the N most recently active sessions (the script walks no more) */
-    unsigned limit = 1000;
-    const char *arg = strstr(r->query, "limit=");
-    if (arg && (arg == r->query || arg[-1] == '&')) {
-        unsigned long v = strtoul(arg + 6, NULL, 10);
-        limit = v < 1 ? 1 : v > 10000 ? 10000 : (unsigned)v;
-    }
     sr_http_ref(r);
-    if (sr_store_sessions(r->core->store, kinds, nkinds, *id ? id : NULL, limit, cb, r) < 0)
+    if (*id) { /* through on_lookup: the exact id, then the normalized one */
+        id_lookup *l = sr_xcalloc(1, sizeof *l);
+        *l = (id_lookup){.r = r, .then = cb};
+        if (exact && strcmp(normal, id) != 0) memcpy(l->next, normal, sizeof l->next);
+        if (sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, l) <
+            0)
+            on_lookup(NULL, l);
+        return true;
+    }
+    if (sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, r) < 0)
         cb(NULL, r);
     return true;
 }

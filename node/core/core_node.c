@@ -2,6 +2,9 @@
  * keeps this node's liveness record and the cluster view, periodic TTL
  * refresh, drain, and the /health and /metrics bodies. */
 #include "core.h"
+#include "core_metrics.h"
+#include "core_poll.h"
+#include "core_web.h"
 #include "sr_json.h"
 #include "sr_log.h"
 #include "sr_random.h"
@@ -43,6 +46,7 @@ static void on_heartbeat(const sr_reply *reply, void *arg)
                     core->cluster_connections, core->cluster_sessions);
     core->cluster_nodes = nodes;
     core->heartbeat_ok_ms = sr_monotonic_ms();
+    sr_cluster_publish_stats(core); /* the dashboard's view of this node */
     if (core->heartbeat_ok_ms - core->sessions_logged_ms >= SR_SESSIONS_LOG_MS) {
         core->sessions_logged_ms = core->heartbeat_ok_ms;
         sr_log_info("active sessions: %zu on this node, %lld in the cluster; connections: %u on "
@@ -109,6 +113,7 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
 void sr_core_free(sr_core *core)
 {
     sr_core_abort_joins(core);
+    sr_poll_free(core);
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);
@@ -165,20 +170,12 @@ void sr_core_metrics_text(sr_core *core, sr_buf *out)
     const sr_metrics *m = &core->metrics;
     sr_store_stats st;
     sr_store_stats_get(core->store, &st);
-    metric(out, "syncrelay_connections", "gauge", "Open WebSocket connections on this node.",
-           core->nconns);
-    metric(out, "syncrelay_sessions", "gauge", "Sessions with members on this node.",
-           sr_core_local_sessions(core));
     metric(out, "syncrelay_cluster_sessions", "gauge", "Active sessions in the whole cluster.",
            (unsigned long long)core->cluster_sessions);
     metric(out, "syncrelay_cluster_connections", "gauge", "Connections on every live node.",
            (unsigned long long)core->cluster_connections);
     metric(out, "syncrelay_connections_total", "counter", "WebSocket connections accepted.",
            m->connections_total);
-    metric(out, "syncrelay_messages_in_total", "counter", "WebSocket messages received.",
-           m->messages_in);
-    metric(out, "syncrelay_messages_out_total", "counter", "WebSocket messages sent.",
-           m->messages_out);
     metric(out, "syncrelay_bytes_in_total", "counter", "WebSocket payload bytes received.",
            m->bytes_in);
     metric(out, "syncrelay_bytes_out_total", "counter", "WebSocket payload bytes sent.",
@@ -206,4 +203,5 @@ void sr_core_metrics_text(sr_core *core, sr_buf *out)
         sr_buf_printf(out, "syncrelay_errors_total{kind=\"%s\"} %llu\n", error_names[k],
                       (unsigned long long)m->errors[k]);
     sr_limits_metrics_text(core, out);
+    sr_core_metrics_more(core, out); /* per dialect, relay latency, process_* */
 }

@@ -7,6 +7,7 @@
  * live traffic is only noted; this heals reconnects, lost pub/sub messages and
  * the window between joining and the subscription becoming active. */
 #include "core.h"
+#include "core_poll.h"
 #include "sr_envelope.h"
 #include "sr_log.h"
 
@@ -85,6 +86,8 @@ static void session_attach(sr_session *s, sr_conn *c)
         s->registered = true;
         sr_store_node_session(c->core->store, c->core->boot_id, s->kind, s->id, true);
     }
+    sr_log_info("conn %llu: joined %s %s as %s", (unsigned long long)c->id, s->kind, s->id,
+                c->member);
     c->session = s;
     c->session_prev = NULL;
     c->session_next = s->conns;
@@ -164,7 +167,7 @@ static uint64_t delivered_seq(sr_conn *c)
 {
     uint64_t delivered = c->last_seq;
     if (c->transport) {
-        uint64_t oldest = c->core->transport->oldest_unsent_seq(c->transport);
+        uint64_t oldest = c->ops->oldest_unsent_seq(c->transport);
         if (oldest && oldest - 1 < delivered) delivered = oldest - 1;
     }
     return delivered;
@@ -182,6 +185,7 @@ static void supersede_local(sr_conn *c)
 static void backlog_retry(evutil_socket_t fd, short what, void *arg)
 {
     sr_conn *c = arg;
+    c->core->retries_pending--;
     if (sr_conn_alive(c) && c->join_state == SR_CONN_JOINED && c->catching_up) fetch_backlog(c);
     sr_conn_unref(c);
 }
@@ -195,6 +199,7 @@ static void on_backlog(const sr_reply *reply, void *arg)
         /* Redis is away: try again shortly; live traffic stays parked. */
         struct timeval tv = {1, 0};
         sr_conn_ref(c);
+        c->core->retries_pending++;
         event_base_once(c->core->base, -1, EV_TIMEOUT, backlog_retry, c, &tv);
         goto done;
     }
@@ -208,6 +213,8 @@ static void on_backlog(const sr_reply *reply, void *arg)
         bool ok = deliver(c, &e, &f);
         if (f) {
             c->core->metrics.replayed++;
+            /* it came live while this connection caught up: a relay, only later */
+            if (c->parked_seq && e.seq >= c->parked_seq) f->origin_us = e.time_us;
             sr_frame_unref(f);
         }
         if (!ok) goto done; /* closing: the rest stays undelivered */
@@ -221,6 +228,7 @@ static void on_backlog(const sr_reply *reply, void *arg)
         fetch_backlog(c);
     } else {
         c->catching_up = false;
+        c->parked_seq = 0;
     }
 done:
     sr_conn_unref(c);
@@ -245,16 +253,19 @@ static void on_message(sr_session *s, const sr_envelope *e)
         if (c->join_state != SR_CONN_JOINED || !sr_conn_alive(c)) continue;
         if (c->catching_up) {
             if (e->seq > c->pending_seq) c->pending_seq = e->seq;
+            if (!c->parked_seq || e->seq < c->parked_seq) c->parked_seq = e->seq;
             if (s->subscribed && !c->fetching) fetch_backlog(c);
             continue;
         }
         if (e->seq <= c->last_seq) continue;
         if (e->seq != c->last_seq + 1) {
             c->pending_seq = e->seq;
+            c->parked_seq = e->seq;
             fetch_backlog(c);
             continue;
         }
         deliver(c, e, &shared);
+        if (shared) shared->origin_us = e->time_us; /* live: the transport times its writes */
     }
     sr_frame_unref(shared);
 }
@@ -304,6 +315,10 @@ void sr_core_bus_message(void *arg, const char *session, size_t session_len, con
     sr_core *core = arg;
     char name[256];
     sr_envelope e;
+    if (session_len > 4 && !memcmp(session, "eio:", 4)) { /* this node's Engine.IO channel */
+        sr_poll_bus_message(core, data, len);
+        return;
+    }
     if (session_len >= sizeof name) return;
     memcpy(name, session, session_len);
     name[session_len] = '\0';
@@ -440,7 +455,7 @@ static void on_join_reply(const sr_reply *reply, void *arg)
     c->join_state = SR_CONN_JOINED;
     sr_conn_authenticated(c);
     c->last_seq = start;
-    c->pending_seq = 0;
+    c->pending_seq = c->parked_seq = 0;
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */
     c->fetching = false;
     sr_join_result r = {seq, reply};
@@ -682,6 +697,7 @@ void sr_session_leave(sr_conn *c)
 {
     if (c->join_state != SR_CONN_JOINED) return;
     sr_session *s = c->session;
+    sr_log_info("conn %llu: left %s %s (%s)", (unsigned long long)c->id, s->kind, s->id, c->member);
     sr_store_leave(c->core->store, s->kind, s->id, c->member, c->owner, delivered_seq(c),
                    c->left_event.len ? c->left_event.data : NULL, c->left_event.len, NULL, NULL);
     session_detach(c);

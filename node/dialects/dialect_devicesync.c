@@ -21,7 +21,9 @@
  * core_accounts.h. */
 #include "core.h"
 #include "core_accounts.h"
+#include "core_poll.h"
 #include "dialect_devicesync.h"
+#include "sr_eio_polling.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
 #include "sr_random.h"
@@ -121,8 +123,15 @@ static void ds_open(sr_conn *c)
     const char *args[32];
     int n;
     sr_buf_init(&st->info);
+    const char *poll_sid = sr_poll_sid(c);
+    const char *upgrade_sid = poll_sid ? NULL : sr_conn_arg(c, "sid");
+    if (upgrade_sid) { /* a polling session moving to this WebSocket: relayed to its owner */
+        st->relay = sr_poll_relay_open(c, upgrade_sid);
+        if (!st->relay) sr_conn_close(c, SR_CLOSE_POLICY, "Session ID unknown");
+        return;
+    }
     args_list(c, args, &n, 32);
-    int rc = sr_eio_args_check(args, n);
+    int rc = poll_sid ? SR_SIO_OK : sr_eio_args_check(args, n);
     if (rc < 0) {
         sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
         sr_conn_close(c, SR_CLOSE_POLICY, sr_sio_strerror(rc));
@@ -134,8 +143,12 @@ static void ds_open(sr_conn *c)
     }
     sr_buf b;
     sr_buf_init(&b);
-    sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
-                      (size_t)c->core->cfg->max_message_bytes);
+    if (poll_sid)
+        sr_eio_build_open_polling(&b, poll_sid, (unsigned)ping_interval_ms(c),
+                                  (unsigned)ping_timeout_ms(c), sr_poll_max_payload(c->core));
+    else
+        sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
+                          (size_t)c->core->cfg->max_message_bytes);
     sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     uint64_t now = sr_monotonic_ms();
@@ -383,6 +396,10 @@ static void handle_disconnect(sr_conn *c)
 static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
 {
     sr_ds_state *st = STATE(c);
+    if (st->relay) {
+        if (!binary) sr_poll_relay_message(st->relay, data, len);
+        return;
+    }
     if (binary) {
         if (!st->binary_refused) {
             sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
@@ -466,6 +483,10 @@ static void ds_ended(sr_conn *c)
 static void ds_close(sr_conn *c)
 {
     sr_ds_state *st = STATE(c);
+    if (st->relay) {
+        sr_poll_relay_closed(st->relay);
+        st->relay = NULL;
+    }
     if (st->registered && st->phase == SR_DS_CONNECTED)
         sr_accounts_device_seen(c, st->user, st->device);
     sr_buf_free(&st->info);

@@ -52,6 +52,7 @@ typedef struct sr_ds_state {
     bool binary_refused; /* drop the attachments that follow a refused binary packet */
     sr_ds_op *ops;       /* ring of ops_cap, ops_count from ops_head */
     size_t ops_head, ops_count, ops_cap;
+    struct sr_poll_relay *relay; /* a WebSocket upgrading a polling session (core_poll.h) */
 } sr_ds_state;
 
 /* Frames (dialect_devicesync_events.c). */

@@ -10,6 +10,7 @@
  * The publishes' replies are matched to their events through a FIFO (see
  * sr_ds_op); an event that asked for an ack gets one, success or not. */
 #include "core.h"
+#include "core_metrics.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_socketio.h"
@@ -30,6 +31,7 @@ void sr_ds_send_buf(sr_conn *c, sr_buf *b)
 /* 42["error",{"message":…[,"event":…]}] */
 void sr_ds_send_error(sr_conn *c, const char *event, const char *message)
 {
+    sr_conn_count_error(c);
     sr_buf b;
     sr_buf_init(&b);
     sr_sio_event_begin(&b, NULL, -1, "error");

@@ -10,6 +10,7 @@
  * happens. */
 #include "core.h"
 #include "core_accounts.h"
+#include "core_poll.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
@@ -423,7 +424,7 @@ bool sr_ds_http(sr_http_req *r)
 {
     char user[SR_DS_MAX_USER + 1];
     if (!strcmp(r->path, "/socket.io/") || !strcmp(r->path, "/socket.io")) {
-        refuse_polling(r);
+        if (!sr_poll_http(r, &sr_dialect_devicesync)) refuse_polling(r);
     } else if (!strcmp(r->path, "/api/auth/register") || !strcmp(r->path, "/api/auth/login")) {
         if (strcmp(r->method, "POST") != 0)
             method_not_allowed(r);

@@ -43,8 +43,9 @@ typedef struct peersync_state {
 static const char *const ides[] = {"vscode", "cursor",  "jetbrains", "vim", "neovim",
                                    "emacs",  "sublime", "other",     NULL};
 static const char *const roles[] = {"host", "guest", "observer", NULL};
-/* "offline" is what a peer that has gone reads as; nobody registers as it */
-static const char *const statuses[] = {"online", "away", "busy", NULL};
+/* the seed's four statuses: a peer may register as "offline" (appear
+ * offline) as well as read as it once gone */
+static const char *const statuses[] = {"online", "away", "busy", "offline", NULL};
 
 /* ---------- frames ---------- */
 
@@ -318,7 +319,7 @@ static void handle_register(sr_conn *c, const sr_json_doc *d)
         return;
     }
     if (get_string(d, "status", status, sizeof status) < 0 || !one_of(status, statuses)) {
-        send_invalid(c, "Invalid status: expected online, away or busy");
+        send_invalid(c, "Invalid status: expected online, away, busy or offline");
         return;
     }
     if (!has_name) { /* the token's displayName (up to 255 bytes), else the userId */

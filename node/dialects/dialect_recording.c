@@ -175,11 +175,13 @@ static void start_join(sr_conn *c, bool create)
     if (rc != SR_OK) send_status_error(c, rc);
 }
 
-static bool valid_id(const char *s, size_t n, size_t max)
+/* Session ids are 6 alphanumeric characters in the seed, made by the server
+ * or chosen by a host. */
+static bool valid_id(const char *s, size_t n)
 {
-    if (n == 0 || n > max) return false;
+    if (n != RECORDING_ID_LEN) return false;
     for (size_t i = 0; i < n; i++)
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", s[i]))
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", s[i]))
             return false;
     return true;
 }
@@ -209,8 +211,8 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     }
     bool is_host = host && host->type == SR_JSON_TRUE;
     bool has_id = id && id->type != SR_JSON_NULL && !sr_json_string_is(id, "");
-    if (has_id && ((n = sr_json_string(id, session, sizeof session)) < 0 ||
-                   !valid_id(session, (size_t)n, 64))) {
+    if (has_id &&
+        ((n = sr_json_string(id, session, sizeof session)) < 0 || !valid_id(session, (size_t)n))) {
         send_error(c, "Invalid sessionId");
         return;
     }

@@ -7,6 +7,7 @@
 #include "sr_json.h"
 
 #include <ctype.h>
+#include <string.h>
 
 static bool upper_case(const char *s)
 {
@@ -31,6 +32,22 @@ static void root_message(sr_conn *c, const char *data, size_t len, bool binary)
     d->message(c, data, len, binary); /* undecided: d answers the error, "/" stays open */
 }
 
+/* An upgrade to "/?hello=1" first gets {"type":"hello","node":"<NODE_ID>"}: a
+ * page behind a load balancer learns which node its socket reached (the demo
+ * page shows it). Other clients see nothing new. */
+static void root_open(sr_conn *c)
+{
+    if (!sr_conn_arg(c, "hello")) return;
+    const char *node = c->core->cfg->node_id;
+    sr_buf b;
+    sr_buf_init(&b);
+    sr_buf_append_str(&b, "{\"type\":\"hello\",\"node\":");
+    sr_buf_append_json_string(&b, node, strlen(node));
+    sr_buf_append_str(&b, "}");
+    sr_conn_send(c, b.data, b.len);
+    sr_buf_free(&b);
+}
+
 /* Before the first message tells them apart: token sync's error format. */
 static void root_error(sr_conn *c, const char *message)
 {
@@ -39,6 +56,7 @@ static void root_error(sr_conn *c, const char *message)
 
 const sr_dialect sr_dialect_root = {
     .name = "root",
+    .open = root_open,
     .message = root_message,
     .error = root_error,
 };

@@ -4,8 +4,13 @@
 #include "sr_buf.h"
 #include "sr_log.h"
 
+#include <arpa/inet.h>
 #include <event2/event.h>
 #include <hiredis/adapters/libevent.h>
+#include <hiredis/hiredis_ssl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +44,7 @@ static void set_down(sr_redis *r)
     r->up = false;
     r->handshake = false;
     r->ac = NULL;
+    r->ssl = NULL; /* freed with the context */
     r->pending = 0;
     if (was_up && r->on_state) r->on_state(r, false, r->privdata);
     schedule_retry(r);
@@ -100,12 +106,80 @@ static void on_connect(const redisAsyncContext *ac, int status)
     send_raw(r, on_ready, 1, ping);
 }
 
+/* Says why a TLS handshake failed when the server's certificate was the
+ * reason (OpenSSL's own error then only says "certificate verify failed"). */
+static bool log_refused_certificate(sr_redis *r, struct ssl_st *ssl)
+{
+    long verify = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+    if (verify == X509_V_OK) return false;
+    sr_log_warn("redis %s: TLS: server certificate refused: %s (name checked: %s)", r->name,
+                X509_verify_cert_error_string(verify), r->target->tls_server_name);
+    return true;
+}
+
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
     sr_redis *r = ac->data;
-    if (!r->closing)
+    if (!r->closing && !log_refused_certificate(r, r->ssl))
         sr_log_warn("redis %s: disconnected%s%s", r->name, ac->errstr[0] ? ": " : "", ac->errstr);
     set_down(r);
+}
+
+static void tls_fail(const char *what, const char *file)
+{
+    char msg[256];
+    ERR_error_string_n(ERR_get_error(), msg, sizeof msg);
+    sr_log_error("redis TLS: cannot load %s %s: %s", what, file, msg);
+    exit(2);
+}
+
+/* One client context for every connection to the target: CA, client
+ * certificate and key are read once, at start. */
+static struct ssl_ctx_st *tls_context(const sr_redis_target *t)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) tls_fail("an OpenSSL", "context");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx, t->tls_verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    if (t->tls_ca_file ? !SSL_CTX_load_verify_locations(ctx, t->tls_ca_file, NULL)
+                       : !SSL_CTX_set_default_verify_paths(ctx))
+        tls_fail("CA file", t->tls_ca_file ? t->tls_ca_file : "(system default)");
+    if (t->tls_cert && SSL_CTX_use_certificate_chain_file(ctx, t->tls_cert) != 1)
+        tls_fail("certificate", t->tls_cert);
+    if (t->tls_key && SSL_CTX_use_PrivateKey_file(ctx, t->tls_key, SSL_FILETYPE_PEM) != 1)
+        tls_fail("key", t->tls_key);
+    return ctx;
+}
+
+/* hiredis' own SSL context checks the chain but not the name (1.2 sets SNI
+ * only), so the SSL object is made here: the certificate must carry
+ * tls_server_name (a DNS name, or an IP address in its IP SANs). */
+static int tls_start(sr_redis *r, redisAsyncContext *ac)
+{
+    const sr_redis_target *t = r->target;
+    SSL *ssl = SSL_new(r->ssl_ctx);
+    if (!ssl) {
+        sr_log_warn("redis %s: cannot start TLS: out of memory", r->name);
+        return -1;
+    }
+    unsigned char ip[16];
+    const char *name = t->tls_server_name;
+    bool is_ip = inet_pton(AF_INET, name, ip) == 1 || inet_pton(AF_INET6, name, ip) == 1;
+    if (!is_ip) SSL_set_tlsext_host_name(ssl, name); /* SNI may not be an address */
+    if (t->tls_verify && (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name)
+                                : !SSL_set1_host(ssl, name))) {
+        sr_log_warn("redis %s: cannot check the name %s", r->name, name);
+        SSL_free(ssl);
+        return -1;
+    }
+    if (redisInitiateSSL(&ac->c, ssl) != REDIS_OK) { /* not taken on failure */
+        if (!log_refused_certificate(r, ssl))        /* a loopback handshake can end here */
+            sr_log_warn("redis %s: cannot start TLS: %s", r->name, ac->c.errstr);
+        SSL_free(ssl);
+        return -1;
+    }
+    r->ssl = ssl;
+    return 0;
 }
 
 static void connect_now(sr_redis *r)
@@ -113,6 +187,11 @@ static void connect_now(sr_redis *r)
     const sr_redis_target *t = r->target;
     redisAsyncContext *ac =
         t->unix_path ? redisAsyncConnectUnix(t->unix_path) : redisAsyncConnect(t->host, t->port);
+    if (ac && !ac->err && t->tls && tls_start(r, ac) < 0) { /* logged */
+        redisAsyncFree(ac);
+        schedule_retry(r);
+        return;
+    }
     if (!ac || ac->err) {
         sr_log_warn("redis %s: cannot connect: %s", r->name, ac ? ac->errstr : "out of memory");
         if (ac) redisAsyncFree(ac);
@@ -142,7 +221,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
             sr_redis_reset(r);
             return;
         }
-        /* hiredis 0.14 has no connect timeout: a black-holed address would
+        /* hiredis' async connect has no timeout of its own: a black-holed address would
          * hold us for the kernel's SYN retries. Never connected, so hiredis
          * calls no disconnect callback: go down by hand. */
         redisAsyncContext *ac = r->ac;
@@ -170,6 +249,7 @@ void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *
     r->timeout_ms = SR_REDIS_TIMEOUT_MS;
     r->retry = evtimer_new(base, retry_cb, r);
     r->watchdog = event_new(base, -1, EV_PERSIST, watchdog_cb, r);
+    if (target->tls) r->ssl_ctx = tls_context(target);
     struct timeval tv = {1, 0};
     event_add(r->watchdog, &tv);
     connect_now(r);
@@ -188,6 +268,7 @@ void sr_redis_close(sr_redis *r)
     event_free(r->retry);
     event_free(r->watchdog);
     sr_buf_free(&r->command);
+    SSL_CTX_free(r->ssl_ctx);
 }
 
 typedef struct pending_cmd {

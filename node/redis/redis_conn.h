@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 typedef struct sr_redis sr_redis;
+struct ssl_ctx_st;
+struct ssl_st;
 typedef void sr_redis_state_cb(sr_redis *r, bool up, void *privdata);
 
 struct sr_redis {
@@ -31,9 +33,14 @@ struct sr_redis {
     uint64_t connect_started_ms; /* non-zero while a connect is under way */
     sr_redis_state_cb *on_state;
     void *privdata;
-    sr_buf command; /* the command being sent, in RESP (reused) */
+    sr_buf command;             /* the command being sent, in RESP (reused) */
+    struct ssl_ctx_st *ssl_ctx; /* rediss://: made once from the target's settings */
+    struct ssl_st *ssl;         /* this connection's, owned by hiredis (for its errors) */
 };
 
+/* Starts connecting. A rediss:// target whose CA, certificate or key files
+ * cannot be loaded is a configuration error: it is logged and the process
+ * exits, as for any other bad setting found at start. */
 void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
                    const char *name, sr_redis_state_cb *on_state, void *privdata);
 void sr_redis_close(sr_redis *r);

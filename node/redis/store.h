@@ -154,6 +154,11 @@ typedef struct sr_store_heartbeat_args {
 int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
                        void *privdata);
 
+/* The session kind whose records last like the account (DEVICE_STATE_TTL,
+ * default no expiry) instead of SESSION_TTL: seed 001 keeps a user's synced
+ * state in SQLite, restored whenever the user comes back. */
+#define SR_STORE_LASTING_KIND "devicesync"
+
 #define SR_NODE_TTL_SECONDS 10
 #define SR_HEARTBEAT_MS 2000
 

@@ -28,8 +28,8 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
     snprintf(chan_prefix, sizeof chan_prefix, "%schan:%s:", cfg->key_prefix, a->kind);
     snprintf(ttl, sizeof ttl, "%d", cfg->session_ttl);
     clock_gettime(CLOCK_REALTIME, &ts);
-    snprintf(now, sizeof now, "%llu",
-             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(now, sizeof now, "%llu", /* microseconds: the envelope's time */
+             (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000);
     snprintf(hist, sizeof hist, "%d", cfg->history_size);
     snprintf(touch, sizeof touch, "%u", a->touch_ms);
     snprintf(at, sizeof at, "%d", a->seq_after);

@@ -44,6 +44,7 @@ struct sr_store {
     char sha[S_COUNT][41];
     unsigned generation;       /* counts (re)connections: other files' scripts load once per one */
     char ttl[24], history[24]; /* settings as command arguments, formatted once */
+    char lasting_ttl[24];      /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
     char node_prefix[200];     /* "<prefix>node:" */
 };
 
@@ -117,10 +118,37 @@ static void load_scripts(sr_store *s)
     }
 }
 
+/* Accounts, password hashes and device records have no TTL: under an
+ * allkeys-* policy a full Redis would drop them to make room. Managed Redis
+ * services often refuse CONFIG: then the operator is told to check. */
+static void on_eviction_policy(const sr_reply *reply, void *privdata)
+{
+    const sr_store *s = privdata;
+    size_t len = 0;
+    const char *policy = sr_reply_str(sr_reply_at(reply, 1), &len);
+    /* volatile-* evicts keys with a TTL only: device-sync state has one when
+     * DEVICE_STATE_TTL bounds it */
+    bool bounded_state =
+        s->cfg->device_state_ttl > 0 && len > 9 && policy && !memcmp(policy, "volatile-", 9);
+    if (!policy)
+        sr_log_warn("redis: could not read maxmemory-policy (CONFIG GET refused?): it must be "
+                    "noeviction, or keys without a TTL (accounts, device-sync state) can be "
+                    "evicted");
+    else if ((len > 8 && !memcmp(policy, "allkeys-", 8)) || bounded_state)
+        sr_log_warn("redis: maxmemory-policy is %.*s: a full Redis evicts keys that must last "
+                    "(accounts, password hashes, device records, device-sync state); set it to "
+                    "noeviction",
+                    (int)len, policy);
+}
+
 static void on_state(sr_redis *r, bool up, void *privdata)
 {
     if (!up) return;
-    ((sr_store *)privdata)->generation++;
+    sr_store *s = privdata;
+    if (s->generation++ == 0) { /* once: on_state(up) also follows a NOSCRIPT */
+        const char *argv[3] = {"CONFIG", "GET", "maxmemory-policy"};
+        sr_redis_command(&s->redis, on_eviction_policy, s, 3, argv, NULL);
+    }
     load_scripts(privdata);
 }
 
@@ -135,6 +163,7 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
             snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
     }
     snprintf(s->ttl, sizeof s->ttl, "%d", cfg->session_ttl);
+    snprintf(s->lasting_ttl, sizeof s->lasting_ttl, "%d", cfg->device_state_ttl);
     snprintf(s->history, sizeof s->history, "%d", cfg->history_size);
     snprintf(s->node_prefix, sizeof s->node_prefix, "%snode:", cfg->key_prefix);
     sr_redis_init(&s->redis, base, &cfg->redis, "store", on_state, s);
@@ -234,6 +263,15 @@ static const char *decimal(char *out, long long v)
     return out;
 }
 
+/* The time a message is handed to Redis, in microseconds: its envelope carries
+ * it, so the node writing it to a socket measures the relay latency. */
+static void now_us_str(char *out)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    decimal(out, (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
 static void now_str(char *out, size_t cap)
 {
     struct timespec ts;
@@ -244,14 +282,21 @@ static void now_str(char *out, size_t cap)
 
 /* ---------- operations ---------- */
 
+/* A session's TTL argument: SESSION_TTL, but a device-sync user's state
+ * lasts like the account (DEVICE_STATE_TTL, 0: no expiry). */
+static const char *ttl_of(const sr_store *s, const char *kind)
+{
+    return kind && !strcmp(kind, SR_STORE_LASTING_KIND) ? s->lasting_ttl : s->ttl;
+}
+
 int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], max[16], node_prefix[200];
+    char now[24], max[16], node_prefix[200];
+    const char *ttl = ttl_of(s, a->kind);
     session_keys(s, &k, a->kind, a->id);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
                           s->sha[S_JOIN],
@@ -304,7 +349,9 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     } else {
         session_keys(s, &k, a->kind, a->id);
     }
-    now_str(now, sizeof now);
+    char now_us[24];
+    now_us_str(now_us);
+    snprintf(now, sizeof now, "%.*s", (int)strlen(now_us) - 3, now_us); /* ms */
     decimal(min, a->min_members);
     decimal(at, a->seq_after);
     decimal(vat, a->version_after);
@@ -317,8 +364,8 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
                            a->from,
                            a->owner,
                            a->to,
-                           s->ttl,
-                           now,
+                           ttl_of(s, a->kind),
+                           now_us,
                            s->history,
                            a->touch ? "1" : "0",
                            min,
@@ -393,14 +440,14 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
                    size_t n, sr_store_cb *cb, void *privdata)
 {
     keys k;
-    char now[24], ttl[16], seqs[SR_STORE_TOUCH_MAX][24];
+    char now[24], seqs[SR_STORE_TOUCH_MAX][24];
+    const char *ttl = ttl_of(s, kind);
     const char *argv[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t lens[7 + 3 * SR_STORE_TOUCH_MAX];
     size_t argc = 0;
     if (n > SR_STORE_TOUCH_MAX) n = SR_STORE_TOUCH_MAX;
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
-    snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char *fixed[] = {"EVALSHA", s->sha[S_TOUCH], "2", k.session, k.log, ttl, now};
     for (size_t i = 0; i < 7; i++)
         argv[argc++] = fixed[i];

@@ -39,6 +39,44 @@ static void request_done(sr_pss *pss)
     pss->req = NULL;
 }
 
+/* The Accept header, cut to cap (lws copies a header whole or not at all);
+ * empty on a request that asks for an Upgrade, which is never a page view. */
+static void accept_header(struct lws *wsi, char *out, size_t cap)
+{
+    char whole[2048];
+    out[0] = '\0';
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_UPGRADE) > 0) return;
+    int n = lws_hdr_copy(wsi, whole, sizeof whole, WSI_TOKEN_HTTP_ACCEPT);
+    if (n <= 0) return;
+    size_t len = (size_t)n < cap - 1 ? (size_t)n : cap - 1;
+    memcpy(out, whole, len);
+    out[len] = '\0';
+}
+
+/* The query as sent, "a=1&b=2", near enough: lws hands over its arguments
+ * split on '&' and decoded (its lws_hdr_copy would join them with commas);
+ * they are joined with '&' again, with the characters that would change the
+ * splitting or a second decoding ('%', '&', '+', '#') encoded, so a value
+ * such as a polling client's deviceInfo JSON reads back intact. */
+static void copy_query(struct lws *wsi, char *out, size_t cap)
+{
+    char arg[4096];
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0) break;
+        if (i && len + 1 < cap) out[len++] = '&';
+        for (int j = 0; j < n && len + 4 < cap; j++) {
+            if (strchr("%&+#", arg[j]) && arg[j])
+                len += (size_t)snprintf(out + len, cap - len, "%%%02X", (unsigned char)arg[j]);
+            else
+                out[len++] = arg[j];
+        }
+        out[len] = '\0';
+    }
+}
+
 int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
     memset(pss, 0, sizeof *pss);
@@ -57,11 +95,11 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
             snprintf(r->method, sizeof r->method, "%s", methods[i].name);
             break;
         }
-    if (lws_hdr_copy(wsi, r->query, sizeof r->query, WSI_TOKEN_HTTP_URI_ARGS) < 0)
-        r->query[0] = '\0';
+    copy_query(wsi, r->query, sizeof r->query);
     if (lws_hdr_copy(wsi, r->authorization, sizeof r->authorization, WSI_TOKEN_HTTP_AUTHORIZATION) <
         0)
         r->authorization[0] = '\0';
+    accept_header(wsi, r->accept, sizeof r->accept);
     sr_transport_client_ip(t, wsi, r->ip, sizeof r->ip);
     pss->http_head = !strcmp(r->method, "HEAD");
     if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
@@ -110,9 +148,29 @@ int sr_http_body_done(struct lws *wsi, sr_pss *pss)
     return 0;
 }
 
+/* lws names 200, 304 and the 4xx/5xx statuses only, and writes the others
+ * with an empty reason phrase ("HTTP/1.1 201 "): add theirs to the status
+ * line. HTTP/2 has no reason phrase (and no text status line to find). */
+static int add_reason_phrase(unsigned status, unsigned char *start, unsigned char **p,
+                             unsigned char *end)
+{
+    const char *reason = status == 201   ? "Created"
+                         : status == 202 ? "Accepted"
+                         : status == 204 ? "No Content"
+                                         : NULL;
+    if (!reason || *p - start < 16 || memcmp(start, "HTTP/1.", 7) != 0) return 0;
+    unsigned char *eol = memchr(start, '\r', (size_t)(*p - start));
+    size_t n = strlen(reason);
+    if (!eol || eol[-1] != ' ' || *p + n > end) return eol ? -1 : 0;
+    memmove(eol + n, eol, (size_t)(*p - eol));
+    memcpy(eol, reason, n);
+    *p += n;
+    return 0;
+}
+
 static int write_headers(struct lws *wsi, sr_pss *pss)
 {
-    unsigned char buf[LWS_PRE + 1024], *start = &buf[LWS_PRE], *p = start,
+    unsigned char buf[LWS_PRE + 2048], *start = &buf[LWS_PRE], *p = start,
                                        *end = &buf[sizeof buf - 1];
     static const struct {
         const char *name, *value;
@@ -123,13 +181,18 @@ static int write_headers(struct lws *wsi, sr_pss *pss)
         {"access-control-allow-methods:", "GET, POST, DELETE, OPTIONS"},
     };
     if (lws_add_http_common_headers(wsi, pss->http_status, pss->http_type,
-                                    (lws_filepos_t)pss->http_body.len, &p, end))
+                                    (lws_filepos_t)pss->http_body.len, &p, end) ||
+        add_reason_phrase(pss->http_status, start, &p, end) < 0)
         return -1;
     size_t nextra = pss->req && !pss->req->cors ? 1 : sizeof extra / sizeof extra[0];
     for (size_t i = 0; i < nextra; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)extra[i].name,
                                         (const unsigned char *)extra[i].value,
                                         (int)strlen(extra[i].value), &p, end))
+            return -1;
+    for (const char *const *h = pss->req ? pss->req->headers : NULL; h && h[0] && h[1]; h += 2)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)h[0],
+                                        (const unsigned char *)h[1], (int)strlen(h[1]), &p, end))
             return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
     pss->http_headers_sent = true;

@@ -3,6 +3,7 @@
  * WRITEABLE callback from a per-connection queue of shared frames, and named
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
+#include "core_metrics.h"
 #include "sr_log.h"
 #include "transport_lws.h"
 
@@ -244,6 +245,7 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
     sr_buf_init(&dead);
     for (sr_conn *c = t->core ? t->core->conns : NULL; c; c = c->next) {
+        if (c->ops != &sr_transport_lws_ops) continue; /* long-polling: no socket */
         sr_pss *pss = c->transport;
         if (!pss || !pss->wsi) continue;
         uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;
@@ -266,7 +268,7 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     sr_buf_free(&dead);
 }
 
-static int on_writeable(struct lws *wsi, sr_pss *pss)
+static int on_writeable(sr_transport *t, struct lws *wsi, sr_pss *pss)
 {
     if (pss->close_sent) return 0;
     out_item *it = pss->head;
@@ -289,6 +291,7 @@ static int on_writeable(struct lws *wsi, sr_pss *pss)
         pss->progress_ms = sr_monotonic_ms();
         free(it);
         int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
+        if (n >= 0 && f->origin_us) sr_core_observe_relay(t->core, f->origin_us);
         sr_frame_unref(f);
         if (n < 0) return -1;
         if (pss->head || pss->close_pending) lws_callback_on_writable(wsi);
@@ -357,7 +360,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         pss->valid_ms = sr_monotonic_ms();
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return on_writeable(wsi, pss);
+        return on_writeable(t, wsi, pss);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         /* the reply to our close frame: done (lws would answer it again) */
         return pss && pss->close_sent ? -1 : 0;

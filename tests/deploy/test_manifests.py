@@ -35,16 +35,28 @@ BINARY = os.environ.get("SYNCRELAY_BIN") or os.path.join(REPO, "build", "syncrel
 PEM_PRIV = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"
 PEM_PUB = "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n"
 
+# The chart has no default secrets (it fails closed): renderings that use its
+# own Secret pass these.
+SECRETS = ["--set", "secrets.adminToken=admin-token", "--set", "secrets.jwtSecret=jwt-secret"]
+
 # name -> helm arguments (besides the chart)
 VALUE_SETS = {
-    "default": [],
+    "default": SECRETS,
     "production": ["-f", PRODUCTION],
-    "external-redis-url": ["--set", "redis.url=redis://:pw@redis.example.com:6379/0",
+    # every optional feature on: each node setting reaches the pod
+    "redis-tls-everything": SECRETS + [
+        "--set", "redis.url=rediss://:pw@redis.example.com:6380/0",
+        "--set", "redis.tls.existingSecret=redis-ca", "--set", "redis.tls.clientCertificate=true",
+        "--set", "redis.tls.serverName=redis.internal", "--set", "tls.existingSecret=pod-tls",
+        "--set", "autoscaling.enabled=true", "--set", "autoscaling.connectionsMetric.enabled=true",
+        "--set-string", "secrets.jwtPrivateKey=" + PEM_PRIV,
+        "--set-string", "secrets.jwtPublicKey=" + PEM_PUB],
+    "external-redis-url": SECRETS + ["--set", "redis.url=redis://:pw@redis.example.com:6379/0",
                            "--set", "ingress.enabled=true", "--set", "ingress.tlsSecretName=tls",
                            "--set", "autoscaling.enabled=true",
                            "--set-string", "secrets.jwtPrivateKey=" + PEM_PRIV,
                            "--set-string", "secrets.jwtPublicKey=" + PEM_PUB],
-    "bundled-redis-ephemeral": ["--set", "redis.bundled.persistence.enabled=false",
+    "bundled-redis-ephemeral": SECRETS + ["--set", "redis.bundled.persistence.enabled=false",
                                 "--set", "podDisruptionBudget.enabled=false",
                                 "--set", "serviceMonitor.enabled=true",
                                 "--set", "config.drainTimeout=5",
@@ -104,7 +116,7 @@ def one(objs, kind):
 
 # ---- helm -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("values", [[], ["-f", PRODUCTION]], ids=["default", "production"])
+@pytest.mark.parametrize("values", [SECRETS, ["-f", PRODUCTION]], ids=["default", "production"])
 def test_helm_lint(values):
     r = run([HELM, "lint", "--strict", CHART] + values)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -119,6 +131,8 @@ def test_rendered_objects_match_the_kubernetes_schemas(name):
 def test_every_k8s_file_matches_the_kubernetes_schemas():
     items = k8s_objects()
     assert len(k8s_files()) >= 8
+    with open(os.path.join(K8S, "examples", "secret.yaml")) as f:
+        items.append(("k8s/examples/secret.yaml", yaml.safe_load(f)))
     validate(items)
 
 
@@ -132,7 +146,7 @@ def test_validator_rejects_a_bad_object():
 
 
 def test_default_values_make_every_object():
-    objs = helm_template([])
+    objs = helm_template(SECRETS)
     kinds = sorted(o["kind"] for o in objs)
     assert kinds == sorted(["ConfigMap", "Secret", "Deployment", "Service", "Service",
                             "StatefulSet", "PodDisruptionBudget"]), kinds
@@ -185,14 +199,98 @@ def test_config_change_rolls_the_pods():
     assert c["checksum/secret"] != a["checksum/secret"]
 
 
+@pytest.mark.parametrize("args", [[], ["--set", "secrets.adminToken=a"],
+                                  ["--set", "secrets.jwtSecret=b"]],
+                         ids=["none", "no-jwt-secret", "no-admin-token"])
+def test_rendering_without_the_secrets_fails_with_a_message(args):
+    r = run([HELM, "template", "x", CHART] + args)
+    assert r.returncode != 0
+    assert "secrets.adminToken and secrets.jwtSecret are required" in r.stderr, r.stderr
+
+
+def test_existing_secret_renders_offline_and_its_keys_are_required():
+    """Offline the Secret cannot be read: the pods' references must then stop them."""
+    objs = helm_template(["--set", "secrets.existingSecret=mine"])
+    assert "relay-syncrelay" not in {s["metadata"]["name"] for s in by_kind(objs, "Secret")}
+    refs = secret_refs(one(objs, "Deployment"))
+    assert {r["name"] for r in refs.values()} == {"mine"}
+    assert all(r["optional"] is False for r in refs.values())
+
+
+def secret_refs(dep):
+    env = {e["name"]: e for e in container(dep).get("env", [])}
+    return {k: env[k]["valueFrom"]["secretKeyRef"] for k in ("ADMIN_TOKEN", "JWT_SECRET")}
+
+
+def test_secret_keys_are_never_optional():
+    deps = [("k8s", one([o for _, o in k8s_objects()], "Deployment"))]
+    deps += [(n, one(helm_template(a), "Deployment")) for n, a in VALUE_SETS.items()]
+    deps.append(("existing", one(helm_template(["--set", "secrets.existingSecret=mine"]),
+                                 "Deployment")))
+    for where, dep in deps:
+        for key, ref in secret_refs(dep).items():
+            assert ref["key"] == key and ref.get("optional", False) is False, (where, ref)
+
+
+def test_kubectl_apply_of_k8s_never_writes_a_secret():
+    """`kubectl apply -f k8s/` (not recursive) must not overwrite a Secret made beforehand."""
+    assert not [s for s, o in k8s_objects() if o["kind"] == "Secret"]
+    with open(os.path.join(K8S, "examples", "secret.yaml")) as f:
+        example = yaml.safe_load(f)
+    assert example["kind"] == "Secret" and {"ADMIN_TOKEN", "JWT_SECRET"} <= set(example["stringData"])
+
+
+@pytest.mark.parametrize("bad", ["config.sesionTTL=5", "autoscaling.enable=true",
+                                 "config.logLevel=verbose", "redis.url=http://x",
+                                 "serviceMonitor.intervall=5s"])
+def test_schema_rejects_misspelt_or_bad_values(bad):
+    r = run([HELM, "template", "x", CHART, "--set", bad] + SECRETS)
+    assert r.returncode != 0 and "values don't meet the specifications" in r.stderr, r.stderr
+
+
+def test_every_node_setting_is_settable_through_values():
+    """What `syncrelay --help` lists reaches the pod from values (ConfigMap or env)."""
+    objs = helm_template(VALUE_SETS["redis-tls-everything"])
+    cm, dep = one(objs, "ConfigMap"), one(objs, "Deployment")
+    given = set(cm["data"]) | {e["name"] for e in container(dep)["env"]}
+    missing = node_settings_table() - given
+    assert not missing, "settings the chart cannot set: %r" % sorted(missing)
+
+
+def test_hpa_scales_on_connections_per_pod():
+    hpa = one(helm_template(VALUE_SETS["redis-tls-everything"]), "HorizontalPodAutoscaler")
+    kinds = {m["type"]: m for m in hpa["spec"]["metrics"]}
+    assert kinds["Resource"]["resource"]["name"] == "cpu"
+    pods = kinds["Pods"]["pods"]
+    assert pods["metric"]["name"] == "syncrelay_connections"
+    assert pods["target"] == {"type": "AverageValue", "averageValue": "14000"}  # 70 % of 20 000
+    cpu_only = one(helm_template(VALUE_SETS["external-redis-url"]), "HorizontalPodAutoscaler")
+    assert [m["type"] for m in cpu_only["spec"]["metrics"]] == ["Resource"]
+
+
+def test_redis_tls_files_are_mounted_where_the_settings_point():
+    objs = helm_template(VALUE_SETS["redis-tls-everything"])
+    cm, dep = one(objs, "ConfigMap")["data"], one(objs, "Deployment")
+    mounts = {m["name"]: m["mountPath"] for m in container(dep)["volumeMounts"]}
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    assert cm["REDIS_TLS_CA_FILE"] == mounts["redis-tls"] + "/ca.crt"
+    assert cm["REDIS_TLS_CERT"].startswith(mounts["redis-tls"])
+    assert vols["redis-tls"]["secret"]["secretName"] == "redis-ca"
+    assert cm["TLS_CERT"] == mounts["tls"] + "/tls.crt"
+    assert container(dep)["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    r = run([HELM, "template", "x", CHART, "--set", "redis.url=redis://r:6379",
+             "--set", "redis.tls.existingSecret=ca"] + SECRETS)
+    assert r.returncode != 0 and "rediss://" in r.stderr
+
+
 def test_grace_period_shorter_than_the_drain_is_refused():
     r = run([HELM, "template", "x", CHART, "--set", "config.drainTimeout=60",
-             "--set", "terminationGracePeriodSeconds=30"])
+             "--set", "terminationGracePeriodSeconds=30"] + SECRETS)
     assert r.returncode != 0 and "terminationGracePeriodSeconds must cover" in r.stderr
 
 
 def test_no_redis_at_all_is_refused():
-    r = run([HELM, "template", "x", CHART, "--set", "redis.bundled.enabled=false"])
+    r = run([HELM, "template", "x", CHART, "--set", "redis.bundled.enabled=false"] + SECRETS)
     assert r.returncode != 0 and "redis.url" in r.stderr
 
 
@@ -263,6 +361,12 @@ def node_settings():
     return set(re.findall(r"\b([A-Z][A-Z0-9_]{2,})\b", r.stdout))
 
 
+def node_settings_table():
+    """The variables of `syncrelay --help`'s table (second column)."""
+    r = run([BINARY, "--help"])
+    return {m[1] for m in re.finditer(r"^  --[a-z0-9-]+ +([A-Z][A-Z0-9_]+) ", r.stdout, re.M)}
+
+
 def test_config_keys_are_node_settings():
     known = node_settings()
     assert {"PORT", "REDIS_URL", "DRAIN_TIMEOUT"} <= known
@@ -271,7 +375,8 @@ def test_config_keys_are_node_settings():
     for where, cm in cms:
         unknown = set(cm["data"]) - known
         assert not unknown, "%s: ConfigMap keys the node does not know: %r" % (where, unknown)
-    secret = one([o for _, o in k8s_objects()], "Secret")
+    with open(os.path.join(K8S, "examples", "secret.yaml")) as f:
+        secret = yaml.safe_load(f)
     assert {"ADMIN_TOKEN", "JWT_SECRET"} <= set(secret["stringData"])
 
 
@@ -303,13 +408,40 @@ def test_dockerfile():
     copied = [src.rstrip("/") for l in lines if l.upper().startswith("COPY ") and "--from=" not in l
               for src in [p for p in l.split()[1:] if not p.startswith("--")][:-1]]
     with open(os.path.join(REPO, "CMakeLists.txt")) as f:
-        used = set(re.findall(r"\b((?:node|shared|tests|tools|cmake)/[\w./-]+)", f.read()))
+        # the fuzz targets are their own configuration (make fuzz-build), never the image's
+        cmake = re.sub(r"\nif\(SR_FUZZ\)\n.*?\nendif\(\)", "", f.read(), flags=re.S)
+        used = set(re.findall(r"\b((?:node|shared|tests|tools|cmake)/[\w./-]+)", cmake))
     missing = [u for u in used if not any(u == c or u.startswith(c + "/") for c in copied)]
     assert not missing, "CMakeLists.txt needs files the Dockerfile does not copy: %r" % missing
     # the final stage installs runtime libraries, not -dev packages or compilers
     installs = " ".join(l for l in final if "apt-get install" in l)
     assert installs and not re.search(r"-dev\b|build-essential|cmake|gcc", installs), installs
-    for lib in ("libevent-2.1-7", "libhiredis0.14", "libssl3", "libjansson4"):
+    for lib in ("libevent-2.1-7", "libssl3", "libjansson4"):
         assert lib in installs, lib
+    assert "libhiredis" not in installs  # hiredis (with TLS) is linked statically
     ignore = open(os.path.join(REPO, ".dockerignore")).read().split()
     assert "build" in ignore and ".git" in ignore
+
+
+# ---- Grafana dashboard ---------------------------------------------------------------
+
+def test_grafana_dashboard():
+    """The optional dashboard ConfigMap carries the JSON, labelled for Grafana's sidecar,
+    and every metric its queries name is one the node exports."""
+    assert not [o for o in helm_template(SECRETS) if o["metadata"]["name"].endswith("-dashboard")]
+    objs = helm_template(SECRETS + ["--set", "grafanaDashboard.enabled=true"])
+    cm = [o for o in by_kind(objs, "ConfigMap") if o["metadata"]["name"].endswith("-dashboard")]
+    assert len(cm) == 1 and cm[0]["metadata"]["labels"]["grafana_dashboard"] == "1", cm
+    dash = json.loads(cm[0]["data"]["syncrelay.json"])
+    with open(os.path.join(REPO, "helm", "syncrelay", "dashboards", "syncrelay.json")) as f:
+        assert dash == json.load(f)
+    exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])
+    names = {re.sub(r"_(bucket|sum|count)$", "", n)
+             for n in re.findall(r"\b((?:syncrelay|process)_[a-z_]+)", exprs)}
+    source = ""
+    for d in ("node/core",):
+        for name in os.listdir(os.path.join(REPO, d)):
+            with open(os.path.join(REPO, d, name)) as f:
+                source += f.read()
+    missing = sorted(n for n in names if '"%s"' % n not in source and "%s " % n not in source)
+    assert len(names) >= 10 and not missing, missing

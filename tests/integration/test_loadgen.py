@@ -1,12 +1,13 @@
 """tools/loadgen (syncrelay-loadgen) against a real 2-node cluster: a short
-smoke run of each mode that asserts correctness only (every message arrived,
-in order, once; every pair came up), never speed."""
+smoke run of each mode and of device sync that asserts correctness only
+(every message arrived, in order, once; every pair came up), never speed."""
 
 import json
 import os
 import subprocess
 
 import pytest
+import redis
 
 from conftest import SCALE
 from devcluster import LOADGEN_ENV
@@ -43,7 +44,11 @@ def assert_exact(rc, text, r, pairs):
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, haproxy=True, env=LOADGEN_ENV)
+    # device sync: one JWT secret for both nodes, and room for a user per pair;
+    # one client IP sending as fast as the relay allows: the per-IP and rate limits lifted
+    return make_cluster(nodes=2, haproxy=True,
+                        env=dict(LOADGEN_ENV, JWT_SECRET="loadgen-test-secret",
+                                 AUTH_RATE_LIMIT=1000))
 
 
 def test_closed_loop_across_nodes(cluster):
@@ -75,3 +80,22 @@ def test_capacity_idle_pairs_from_several_source_addresses(cluster):
     nodes = r["procs"]
     assert nodes["web_node"]["connections"] == 100 and nodes["figma_node"]["connections"] == 100
     assert nodes["web_node"]["rss_after_kib"] > 0, text
+
+
+def test_device_sync_across_nodes_registers_then_logs_in(cluster):
+    """Two devices of one user per pair, on different nodes, over Socket.IO:
+    session-update and realtime-event in turn, both ways. The second run finds
+    the users taken and logs them in."""
+    pids = [cluster.nodes[0].pid, cluster.nodes[1].pid]
+    for _ in range(2):
+        rc, text, r = run("--dialect", "devicesync", "--web", cluster.url(0, "/socket.io/"),
+                          "--figma", cluster.url(1, "/socket.io/"), "--pairs", 4, "--inflight", 4,
+                          "--duration", 1, "--warmup", 0.3, "--accounts", "smoke",
+                          "--drain-timeout", 5 * SCALE, "--pid-web", pids[0], "--pid-figma", pids[1])
+        assert_exact(rc, text, r, 4)
+        assert r["dialect"] == "devicesync" and r["relayed"] > 0, text
+        assert r["oneway_us"]["count"] == r["relayed"], text
+        assert r["procs"]["web_node"]["connections"] == 4, text
+    users = redis.Redis(port=cluster.redis_port, decode_responses=True).keys(
+        "syncrelay:account:{smoke-*")
+    assert len(users) == 4, users

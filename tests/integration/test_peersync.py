@@ -88,7 +88,7 @@ async def test_bad_input_keeps_the_socket(cluster):
     await p.expect_code("ERR_5001")
     await p.emit("PEER_REGISTER", {"ide": "vim", "role": "boss"})
     await p.expect_code("ERR_5001")
-    await p.emit("PEER_REGISTER", {"ide": "vim", "role": "host", "status": "offline"})
+    await p.emit("PEER_REGISTER", {"ide": "vim", "role": "host", "status": "gone"})
     await p.expect_code("ERR_5001")
     await p.emit("PING")
     await p.expect_event("PONG")
@@ -117,6 +117,14 @@ async def test_dev_token_from_one_node_works_on_the_other(cluster):
 
 
 # ---- presence --------------------------------------------------------------------------
+
+async def test_register_as_offline(cluster):
+    """'offline' is one of the seed's four statuses: a peer may appear offline."""
+    a, b = await two(cluster)
+    reg = await a.register(status="offline")
+    assert reg["data"]["status"] == "offline"
+    assert (await b.discover())[a.user]["status"] == "offline"
+
 
 async def test_register_and_discover_across_nodes_with_filters(cluster):
     a, b = await two(cluster, a_reg=False, b_reg=False)

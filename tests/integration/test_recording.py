@@ -441,6 +441,10 @@ BAD_UNJOINED = [
     ('{"type":"join","sessionId":"%s","isHost":false,"deviceName":"x"}' % UNKNOWN_SID,
      "Session not found"),
     ('{"type":"join","sessionId":123,"isHost":true,"deviceName":"x"}', "Invalid sessionId"),
+    # a host-chosen id is 6 alphanumerics, as in the seed
+    ('{"type":"join","sessionId":"AB","isHost":true,"deviceName":"x"}', "Invalid sessionId"),
+    ('{"type":"join","sessionId":"ABC-12","isHost":true,"deviceName":"x"}', "Invalid sessionId"),
+    ('{"type":"join","sessionId":"ABC1234","isHost":true,"deviceName":"x"}', "Invalid sessionId"),
     ('{"type":"join","sessionId":["ABC123"],"isHost":false,"deviceName":"x"}', None),
     ('{"type":"join","sessionId":{"id":"ABC123"},"isHost":true,"deviceName":"x"}', None),
     ('{"type":"join","isHost":"yes","deviceName":"x"}', None),

@@ -202,7 +202,7 @@ class Load:
             out[(w.pair, "web")], out[(w.pair, "figma")] = [], []
             for n, env in enumerate(log, 1):
                 kind, s, frm, _to, frame = env.split("\n", 4)
-                assert kind == "m" and int(s) == n, (w.pair, env)
+                assert kind.split(" ")[0] == "m" and int(s) == n, (w.pair, env)
                 out[(w.pair, frm)].append((n, json.loads(frame)["payload"]["k"]))
         return out
 

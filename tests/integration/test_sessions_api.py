@@ -24,7 +24,9 @@ SHORT_TTL = 3
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    return make_cluster(nodes=2, haproxy=True, env={"DRAIN_TIMEOUT": 0})
+    # with ADMIN_TOKEN: without it the API sees recording and token sync sessions only
+    # (test_devicesync_polling checks that)
+    return make_cluster(nodes=2, haproxy=True, env={"DRAIN_TIMEOUT": 0, "ADMIN_TOKEN": ADMIN_TOKEN})
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,8 @@ def single(make_cluster):
 
 @pytest.fixture(scope="module")
 def ttl_cluster(make_cluster):
-    return make_cluster(nodes=2, env={"SESSION_TTL": SHORT_TTL, "DRAIN_TIMEOUT": 0})
+    return make_cluster(nodes=2, env={"SESSION_TTL": SHORT_TTL, "DRAIN_TIMEOUT": 0,
+                                      "ADMIN_TOKEN": ADMIN_TOKEN})
 
 
 # ---- HTTP ---------------------------------------------------------------------------------
@@ -57,7 +60,7 @@ def http_call(port, method, path, headers=None, timeout=5.0):
     return resp.status, hdrs, body
 
 
-def api(port, method, path, token=None, want=200):
+def api(port, method, path, token=ADMIN_TOKEN, want=200):
     headers = {"Authorization": "Bearer " + token} if token else {}
     status, hdrs, body = http_call(port, method, path, headers)
     assert status == want, "%s %s -> %s %r (wanted %s)" % (method, path, status, body, want)
@@ -69,7 +72,7 @@ def health(port):
     return api(port, "GET", "/health")
 
 
-def sessions(port, token=None):
+def sessions(port, token=ADMIN_TOKEN):
     body = api(port, "GET", "/api/sessions", token)
     assert isinstance(body.get("sessions"), list) and body.get("count") == len(body["sessions"]), body
     return {s["id"]: s for s in body["sessions"]}

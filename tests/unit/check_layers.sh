@@ -2,8 +2,8 @@
 # Layering rule (see docs/design.md): only the transport includes
 # libwebsockets, only the store/bus includes hiredis, and the core and
 # dialects include neither. The compiler enforces the libwebsockets half (its
-# headers are not on the core's include path); hiredis lives in /usr/include,
-# so this check enforces that half. Dialects reach Redis only through the
+# headers are not on the core's include path); hiredis's may also be in
+# /usr/include, so this check enforces that half. Dialects reach Redis only through the
 # core (core_*.h): no node/dialects/*.[ch] includes a store or bus header or
 # calls an sr_store_* / sr_bus_* function (the store's types, such as an
 # argument struct a core_*.h call takes, may be named).

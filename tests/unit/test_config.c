@@ -84,6 +84,23 @@ int main(void)
     const char *bad_auth[] = {"AUTH_TIMEOUT", "0", NULL};
     CHECK(load(&c, bad_auth, 1, noargs, err) == -1 && strstr(err, "AUTH_TIMEOUT"));
     sr_config_free(&c);
+    const char *bad_level[] = {"LOG_LEVEL", "verbose", NULL};
+    CHECK(load(&c, bad_level, 1, noargs, err) == -1 && strstr(err, "LOG_LEVEL"));
+    sr_config_free(&c);
+    const char *tls[] = {"REDIS_URL", "rediss://:pw@redis.example:6380", "REDIS_TLS_CA_FILE",
+                         "/ca.pem", NULL};
+    CHECK(load(&c, tls, 1, noargs, err) == 0);
+    CHECK(c.redis.tls && c.redis.tls_verify && c.redis.port == 6380);
+    CHECK_STR(c.redis.tls_server_name, "redis.example"); /* name checked by default */
+    CHECK_STR(c.redis.tls_ca_file, "/ca.pem");
+    CHECK(!c.redis.tls_cert && !c.redis.tls_key);
+    sr_config_free(&c);
+    const char *tls_plain[] = {"REDIS_URL", "redis://h", "REDIS_TLS_CA_FILE", "/ca.pem", NULL};
+    CHECK(load(&c, tls_plain, 1, noargs, err) == -1 && strstr(err, "rediss://"));
+    sr_config_free(&c);
+    const char *tls_half_client[] = {"REDIS_URL", "rediss://h", "REDIS_TLS_CERT", "/c.pem", NULL};
+    CHECK(load(&c, tls_half_client, 1, noargs, err) == -1 && strstr(err, "REDIS_TLS_KEY"));
+    sr_config_free(&c);
     char *unknown[] = {"syncrelay", "--nope", "1"};
     CHECK(load(&c, NULL, 3, unknown, err) == -1 && strstr(err, "--nope"));
     sr_config_free(&c);
@@ -102,8 +119,14 @@ int main(void)
     CHECK(sr_redis_url_parse(&t, "unix:///tmp/r.sock?db=4", err, sizeof err) == 0);
     CHECK(!strcmp(t.unix_path, "/tmp/r.sock") && t.db == 4 && !t.host);
     sr_redis_target_free(&t);
-    const char *bad_urls[] = {"http://x",     "redis://",        "redis://h:0",  "redis://h:70000",
-                              "redis://h/99", "unix://relative", "redis://h:12x"};
+    CHECK(sr_redis_url_parse(&t, "redis://h", err, sizeof err) == 0 && !t.tls);
+    sr_redis_target_free(&t);
+    CHECK(sr_redis_url_parse(&t, "rediss://u:p@h:6380/1", err, sizeof err) == 0 && t.tls);
+    CHECK(!strcmp(t.host, "h") && t.port == 6380 && t.db == 1 && !strcmp(t.username, "u"));
+    sr_redis_target_free(&t);
+    const char *bad_urls[] = {"http://x",        "redis://",     "redis://h:0",
+                              "redis://h:70000", "redis://h/99", "unix://relative",
+                              "redis://h:12x",   "redisss://h",  "rediss://"};
     for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++)
         CHECK(sr_redis_url_parse(&t, bad_urls[i], err, sizeof err) == -1);
     return check_done("config");

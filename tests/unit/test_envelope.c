@@ -29,7 +29,17 @@ int main(void)
     CHECK(sr_envelope_parse(&e, x, strlen(x)) == 0 && e.kind == 'x' && e.frame_len == 0);
     CHECK(e.to_len == 3 && e.from_len == 7);
 
-    const char *bad[] = {"",
+    /* a message with the time it was published (session_publish.lua) */
+    const char *t = "m 1795307064702123\n7\nweb\n*\n{}";
+    CHECK(sr_envelope_parse(&e, t, strlen(t)) == 0 && e.kind == 'm' && e.seq == 7);
+    CHECK(e.time_us == 1795307064702123ull && e.frame_len == 2);
+    CHECK(sr_envelope_parse(&e, x, strlen(x)) == 0 && e.time_us == 0);
+
+    const char *bad[] = {"m \n1\na\nb\n",
+                         "m 12x\n1\na\nb\n",
+                         "m1\n1\na\nb\n",
+                         "\n1\na\nb\n",
+                         "",
                          "m",
                          "m\n1\n",
                          "m\n1\na\n",

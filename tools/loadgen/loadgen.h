@@ -1,19 +1,24 @@
 /* loadgen.h - the syncrelay load generator's shared state.
  *
- * One process, one libevent loop, libwebsockets clients on it. P token-sync
- * pairs: the web end on one URL, the figma end on another. The web end sends
- * numbered requests, the figma end echoes each one back (numbered on its
- * own), so every relayed message is checked (arrived, in order, once) and
- * timed one way, and each request is also timed for the round trip.
+ * One process, one libevent loop, libwebsockets clients on it. P pairs: the
+ * web end on one URL, the figma end on another. The web end sends numbered
+ * requests, the figma end echoes each one back (numbered on its own), so
+ * every relayed message is checked (arrived, in order, once) and timed one
+ * way, and each request is also timed for the round trip.
  *
- * loadgen_ws.c drives the connections, loadgen_main.c the phases and the
- * report. */
+ * Two dialects: token sync (a pair is a token-sync session, web and figma its
+ * two roles) and device sync (a pair is one user, web and figma two of its
+ * devices, over Socket.IO; loadgen_accounts.c registers the users first).
+ *
+ * loadgen_ws.c drives the connections and token sync, loadgen_devicesync.c
+ * the Socket.IO side, loadgen_main.c the phases and the report. */
 #ifndef SR_LOADGEN_H
 #define SR_LOADGEN_H
 
 #include "hist.h"
 #include "seqcheck.h"
 #include "sr_buf.h"
+#include "sr_json.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,6 +30,7 @@ struct lws;
 struct lws_context;
 
 enum lg_mode { LG_CLOSED, LG_RATE, LG_CAPACITY };
+enum lg_dialect { LG_TOKENSYNC, LG_DEVICESYNC };
 enum lg_role { LG_WEB, LG_FIGMA };
 enum lg_phase { LG_RAMP, LG_WARMUP, LG_RUN, LG_DRAIN, LG_HOLD, LG_DONE };
 
@@ -38,6 +44,8 @@ typedef struct lg_url {
 typedef struct lg_options {
     lg_url url[2]; /* [LG_WEB], [LG_FIGMA] */
     enum lg_mode mode;
+    enum lg_dialect dialect;
+    char accounts[64]; /* device sync: emails are <accounts>-<pair>@loadgen.test */
     unsigned pairs, inflight, size, ramp_concurrency, sources;
     double rate; /* relayed messages/s offered, both directions together */
     double duration, warmup, hold, drain_timeout, setup_timeout;
@@ -61,8 +69,10 @@ typedef struct lg_conn {
     struct lws *wsi;
     enum lg_role role;
     bool connecting, open, pair_sent, paired, peer_joined, kill, gone;
-    lg_queue out; /* web: requests due (t = scheduled time); figma: echoes owed (n, t) */
-    sr_buf rx;    /* a message arriving in fragments */
+    bool eio_open;  /* device sync: the Engine.IO OPEN arrived */
+    unsigned pongs; /* device sync: Engine.IO pongs owed */
+    lg_queue out;   /* web: requests due (t = scheduled time); figma: echoes owed (n, t) */
+    sr_buf rx;      /* a message arriving in fragments */
     sr_seqcheck check;
     uint64_t last_seq; /* the relay's seq of the last sync received */
 } lg_conn;
@@ -71,6 +81,7 @@ typedef struct lg_pair {
     lg_conn c[2];
     unsigned index;
     char token[32];
+    char *jwt; /* device sync: the user's token */
     bool started, ready, failed;
     uint64_t requests_sent, echoes_sent;
     uint64_t inflight;    /* requests whose echo has not come back */
@@ -122,6 +133,36 @@ void sr_loadgen_pair_start(sr_loadgen *lg, lg_pair *p);
 void sr_loadgen_want_write(lg_conn *c);
 void sr_loadgen_error(sr_loadgen *lg, uint64_t *counter, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Opens c's WebSocket (the figma end's, once the web end is in). */
+void sr_loadgen_connect(sr_loadgen *lg, lg_conn *c);
+/* The pair is ready when both ends are in and each knows of the other. */
+void sr_loadgen_check_ready(sr_loadgen *lg, lg_pair *p);
+/* The pair cannot come up: counts it and closes what is open. */
+void sr_loadgen_pair_fail(sr_loadgen *lg, lg_pair *p);
+/* A relayed message arrived on c: payload is the sender's {"n","t"[,"e"],"p"}
+ * object, seq the relay's seq (NULL when the relay gives none). */
+void sr_loadgen_relayed(sr_loadgen *lg, lg_conn *c, const sr_json_span *payload,
+                        const sr_json_span *seq);
+/* Writes frame[0..len) (len bytes after LWS_PRE headroom of tx_reserve). */
+unsigned char *sr_loadgen_tx_reserve(size_t n);
+int sr_loadgen_write_text(lg_conn *c, const char *s, size_t n);
+
+/* loadgen_devicesync.c */
+/* The WebSocket path for device sync: /socket.io/ with the Engine.IO query. */
+void sr_loadgen_ds_path(const lg_url *u, enum lg_role role, char *out, size_t cap);
+/* What goes out on WRITEABLE before traffic: pongs, then the CONNECT. Returns
+ * 1 when it wrote (or must wait), 0 when the caller may send traffic, -1 on error. */
+int sr_loadgen_ds_writeable(sr_loadgen *lg, lg_conn *c);
+/* The frame around message number n's payload object: prefix, then suffix. */
+void sr_loadgen_ds_frame(uint64_t n, const char **prefix, size_t *plen, const char **suffix,
+                         size_t *slen);
+void sr_loadgen_ds_message(sr_loadgen *lg, lg_conn *c, const char *data, size_t len);
+void sr_loadgen_ds_free(void);
+
+/* loadgen_accounts.c */
+/* Registers (or logs in) one user per pair; fills p->jwt or marks p failed.
+ * Returns how many pairs got a token. */
+unsigned sr_loadgen_accounts(sr_loadgen *lg);
 
 /* loadgen_main.c */
 uint64_t sr_loadgen_now_ns(void);

@@ -7,7 +7,9 @@
  *   --rate R               R relayed messages/s offered in total, on a fixed
  *                          schedule; latency counts from the scheduled time
  *   --capacity N           N idle paired connections; reports the nodes' RSS
- *                          per connection (--pid-web/--pid-figma) */
+ *                          per connection (--pid-web/--pid-figma)
+ * Dialects: token sync (default), or --dialect devicesync (Socket.IO, one
+ * registered user per pair). */
 #include "loadgen.h"
 #include "loadgen_report.h"
 
@@ -225,7 +227,10 @@ static void usage(FILE *f)
         "usage: syncrelay-loadgen [options]\n"
         "  --web URL            node (or load balancer) for the web ends [ws://127.0.0.1:8080/]\n"
         "  --figma URL          node for the figma ends [same as --web]\n"
-        "  --pairs P            token-sync pairs [10]\n"
+        "  --pairs P            pairs: token-sync sessions, or users with two devices [10]\n"
+        "  --dialect D          tokensync, or devicesync (Socket.IO on /socket.io/) [tokensync]\n"
+        "  --accounts NAME      devicesync: users NAME-<i>@loadgen.test, registered or logged\n"
+        "                       in over /api/auth before the run [loadgen]\n"
         "  --inflight W         closed loop: requests outstanding per pair [1]\n"
         "  --rate R             open loop: R relayed messages/s in total (both directions)\n"
         "  --capacity N         open N idle paired connections (N/2 pairs) and hold them\n"
@@ -246,7 +251,18 @@ static void usage(FILE *f)
 
 static int parse_options(sr_loadgen *lg, int argc, char **argv)
 {
-    enum { O_WEB = 256, O_FIGMA, O_PIDW, O_PIDF, O_PIDR, O_SETUP, O_DRAIN, O_CONC };
+    enum {
+        O_WEB = 256,
+        O_FIGMA,
+        O_PIDW,
+        O_PIDF,
+        O_PIDR,
+        O_SETUP,
+        O_DRAIN,
+        O_CONC,
+        O_DIALECT,
+        O_ACCOUNTS
+    };
     static const struct option longopts[] = {
         {"web", 1, 0, O_WEB},
         {"figma", 1, 0, O_FIGMA},
@@ -266,6 +282,8 @@ static int parse_options(sr_loadgen *lg, int argc, char **argv)
         {"setup-timeout", 1, 0, O_SETUP},
         {"drain-timeout", 1, 0, O_DRAIN},
         {"ramp-concurrency", 1, 0, O_CONC},
+        {"dialect", 1, 0, O_DIALECT},
+        {"accounts", 1, 0, O_ACCOUNTS},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -281,6 +299,7 @@ static int parse_options(sr_loadgen *lg, int argc, char **argv)
     o->sources = 1;
     o->setup_timeout = 60;
     o->drain_timeout = 5;
+    snprintf(o->accounts, sizeof o->accounts, "loadgen");
     int ch;
     long capacity = -1;
     while ((ch = getopt_long(argc, argv, "u:p:w:r:c:s:d:W:H:k:h", longopts, NULL)) != -1) {
@@ -339,6 +358,21 @@ static int parse_options(sr_loadgen *lg, int argc, char **argv)
         case O_CONC:
             o->ramp_concurrency = (unsigned)strtoul(optarg, NULL, 10);
             break;
+        case O_DIALECT:
+            if (!strcmp(optarg, "devicesync")) {
+                o->dialect = LG_DEVICESYNC;
+            } else if (strcmp(optarg, "tokensync") != 0) {
+                fprintf(stderr, "syncrelay-loadgen: --dialect is tokensync or devicesync\n");
+                return -1;
+            }
+            break;
+        case O_ACCOUNTS:
+            if (!*optarg || strlen(optarg) >= sizeof o->accounts || strpbrk(optarg, "\"\\@ ")) {
+                fprintf(stderr, "syncrelay-loadgen: bad --accounts name\n");
+                return -1;
+            }
+            snprintf(o->accounts, sizeof o->accounts, "%s", optarg);
+            break;
         case 'h':
             usage(stdout);
             exit(0);
@@ -388,6 +422,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "syncrelay-loadgen: cannot set up libevent/libwebsockets\n");
         return 1;
     }
+    if (lg.opt.dialect == LG_DEVICESYNC) {
+        uint64_t t = sr_loadgen_now_ns();
+        unsigned ok = sr_loadgen_accounts(&lg);
+        fprintf(stderr, "syncrelay-loadgen: %u of %u accounts in %.2f s%s%s\n", ok, lg.opt.pairs,
+                (double)(sr_loadgen_now_ns() - t) / 1e9, ok < lg.opt.pairs ? "; last error: " : "",
+                ok < lg.opt.pairs ? lg.err.last : "");
+    }
     lg.tick = event_new(lg.base, -1, EV_PERSIST, tick, &lg);
     /* the rate schedule's resolution: requests go out at most this late (send lag) */
     struct timeval tv = {0, lg.opt.mode == LG_RATE ? 250 : 1000};
@@ -408,12 +449,14 @@ int main(int argc, char **argv)
 
     event_free(lg.tick);
     sr_loadgen_ws_free(&lg);
-    for (unsigned i = 0; i < lg.opt.pairs; i++)
+    for (unsigned i = 0; i < lg.opt.pairs; i++) {
         for (int r = 0; r < 2; r++) {
             lg_queue_free(&lg.pairs[i].c[r].out);
             sr_buf_free(&lg.pairs[i].c[r].rx);
             sr_seqcheck_free(&lg.pairs[i].c[r].check);
         }
+        free(lg.pairs[i].jwt);
+    }
     free(lg.pairs);
     sr_hist_free(&lg.rtt);
     sr_hist_free(&lg.oneway);

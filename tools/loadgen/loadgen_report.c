@@ -134,7 +134,8 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
     bool same_node = !strcmp(o->url[0].text, o->url[1].text);
 
     /* ---- for people ---- */
-    fprintf(f, "syncrelay-loadgen: %s", modes[o->mode]);
+    const char *dialect = o->dialect == LG_DEVICESYNC ? "devicesync" : "tokensync";
+    fprintf(f, "syncrelay-loadgen: %s, %s", dialect, modes[o->mode]);
     if (o->mode == LG_CLOSED) fprintf(f, ", %u in flight per pair", o->inflight);
     if (o->mode == LG_RATE) fprintf(f, ", %.0f msgs/s offered", o->rate);
     fprintf(f, ", %u pairs, %u-byte payloads\n", o->pairs, o->size);
@@ -175,8 +176,10 @@ int sr_loadgen_report(const sr_loadgen *lg, FILE *f)
     }
 
     /* ---- for scripts ---- */
-    fprintf(f, "{\"mode\":\"%s\",\"pairs\":%u,\"inflight\":%u,\"offered_rate\":%.0f,\"size\":%u",
-            modes[o->mode], o->pairs, o->mode == LG_CLOSED ? o->inflight : 0,
+    fprintf(f,
+            "{\"dialect\":\"%s\",\"mode\":\"%s\",\"pairs\":%u,\"inflight\":%u,"
+            "\"offered_rate\":%.0f,\"size\":%u",
+            dialect, modes[o->mode], o->pairs, o->mode == LG_CLOSED ? o->inflight : 0,
             o->mode == LG_RATE ? o->rate : 0, o->size);
     fprintf(f, ",\"web_url\":");
     json_string(f, o->url[0].text);

@@ -1,8 +1,9 @@
 /* loadgen_ws.c - the load generator's WebSocket clients: libwebsockets on
  * the shared libevent loop, one protocol callback, one frame per WRITEABLE
- * callback, every received frame checked with the shared JSON scanner.
+ * callback, every received frame checked with the shared JSON scanner; and
+ * the token-sync dialect (device sync is in loadgen_devicesync.c).
  *
- * A pair comes up in four steps: the web end connects and sends
+ * A token-sync pair comes up in four steps: the web end connects and sends
  * {"type":"pair","clientType":"web"}; the token comes back; the figma end
  * connects (to the other URL) and pairs with the token; both ends see the
  * other's "peer joined". Then the pair is ready for traffic. */
@@ -38,16 +39,20 @@ void sr_loadgen_want_write(lg_conn *c)
  * (the node pings; lws answers those pings by itself). */
 static const lws_retry_bo_t no_keepalive;
 
-static void connect_conn(sr_loadgen *lg, lg_conn *c)
+void sr_loadgen_connect(sr_loadgen *lg, lg_conn *c)
 {
     const lg_url *u = &lg->opt.url[c->role];
     struct lws_client_connect_info ci;
-    char iface[32];
+    char iface[32], path[sizeof u->path + 128];
     memset(&ci, 0, sizeof ci);
     ci.context = lg->ctx;
     ci.address = u->host;
     ci.port = u->port;
     ci.path = u->path;
+    if (lg->opt.dialect == LG_DEVICESYNC) {
+        sr_loadgen_ds_path(u, c->role, path, sizeof path);
+        ci.path = path;
+    }
     ci.host = u->host;
     ci.origin = u->host;
     ci.local_protocol_name = "loadgen";
@@ -82,10 +87,17 @@ void sr_loadgen_pair_start(sr_loadgen *lg, lg_pair *p)
         p->c[r].pair = p;
         p->c[r].role = (enum lg_role)r;
     }
-    connect_conn(lg, &p->c[LG_WEB]);
+    if (p->failed || (lg->opt.dialect == LG_DEVICESYNC && !p->jwt)) {
+        if (!p->failed)
+            sr_loadgen_error(lg, &lg->err.pair_failed, "pair %u has no account", p->index);
+        p->failed = true; /* its account could not be had: counted there */
+        sr_loadgen_pair_settled(lg, p);
+        return;
+    }
+    sr_loadgen_connect(lg, &p->c[LG_WEB]);
 }
 
-static void check_ready(sr_loadgen *lg, lg_pair *p)
+void sr_loadgen_check_ready(sr_loadgen *lg, lg_pair *p)
 {
     lg_conn *w = &p->c[LG_WEB], *f = &p->c[LG_FIGMA];
     if (p->ready || p->failed || !w->paired || !f->paired || !w->peer_joined || !f->peer_joined)
@@ -94,8 +106,7 @@ static void check_ready(sr_loadgen *lg, lg_pair *p)
     sr_loadgen_pair_settled(lg, p);
 }
 
-/* The pair cannot come up: count it and close what is open. */
-static void pair_fail(sr_loadgen *lg, lg_pair *p)
+void sr_loadgen_pair_fail(sr_loadgen *lg, lg_pair *p)
 {
     if (p->ready || p->failed) return;
     p->failed = true;
@@ -109,7 +120,7 @@ static void pair_fail(sr_loadgen *lg, lg_pair *p)
 
 /* ---------- sending ---------- */
 
-static unsigned char *tx_reserve(size_t n)
+unsigned char *sr_loadgen_tx_reserve(size_t n)
 {
     if (n + LWS_PRE > txcap) {
         txcap = n + LWS_PRE + 256;
@@ -119,33 +130,39 @@ static unsigned char *tx_reserve(size_t n)
     return txbuf + LWS_PRE;
 }
 
-static int write_text(lg_conn *c, const char *s, size_t n)
+int sr_loadgen_write_text(lg_conn *c, const char *s, size_t n)
 {
-    unsigned char *p = tx_reserve(n);
+    unsigned char *p = sr_loadgen_tx_reserve(n);
     memcpy(p, s, n);
     return lws_write(c->wsi, p, n, LWS_WRITE_TEXT) < (int)n ? -1 : 0;
 }
 
-/* {"type":"sync","payload":{"n":N,"t":T[,"e":E],"p":"xxx..."}} with the
- * payload object exactly `size` bytes long when size allows. */
+/* The frame of message n: the dialect's prefix, the payload object
+ * {"n":N,"t":T[,"e":E],"p":"xxx..."} exactly `size` bytes long when size
+ * allows, the suffix. Token sync: {"type":"sync","payload":<object>}. */
 static int write_sync(sr_loadgen *lg, lg_conn *c, uint64_t n, uint64_t t, uint64_t e, bool echo)
 {
-    char head[160];
-    int h =
-        echo ? snprintf(head, sizeof head,
-                        "{\"type\":\"sync\",\"payload\":{\"n\":%llu,\"t\":%llu,\"e\":%llu,\"p\":\"",
-                        (unsigned long long)n, (unsigned long long)t, (unsigned long long)e)
-             : snprintf(head, sizeof head,
-                        "{\"type\":\"sync\",\"payload\":{\"n\":%llu,\"t\":%llu,\"p\":\"",
-                        (unsigned long long)n, (unsigned long long)t);
-    static const char prefix_len = sizeof "{\"type\":\"sync\",\"payload\":" - 1;
-    size_t fixed = (size_t)h - (size_t)prefix_len + 2; /* payload bytes besides the filler */
+    static const char ts_prefix[] = "{\"type\":\"sync\",\"payload\":", ts_suffix[] = "}";
+    const char *prefix = ts_prefix, *suffix = ts_suffix;
+    size_t plen = sizeof ts_prefix - 1, slen = sizeof ts_suffix - 1;
+    if (lg->opt.dialect == LG_DEVICESYNC) sr_loadgen_ds_frame(n, &prefix, &plen, &suffix, &slen);
+    char head[96];
+    int h = echo ? snprintf(head, sizeof head, "{\"n\":%llu,\"t\":%llu,\"e\":%llu,\"p\":\"",
+                            (unsigned long long)n, (unsigned long long)t, (unsigned long long)e)
+                 : snprintf(head, sizeof head, "{\"n\":%llu,\"t\":%llu,\"p\":\"",
+                            (unsigned long long)n, (unsigned long long)t);
+    size_t fixed = (size_t)h + 2; /* payload bytes besides the filler */
     size_t fill = lg->opt.size > fixed ? lg->opt.size - fixed : 0;
-    size_t len = (size_t)h + fill + 3;
-    unsigned char *p = tx_reserve(len);
-    memcpy(p, head, (size_t)h);
-    memset(p + h, 'x', fill);
-    memcpy(p + h + fill, "\"}}", 3);
+    size_t len = plen + (size_t)h + fill + 2 + slen;
+    unsigned char *p = sr_loadgen_tx_reserve(len), *w = p;
+    memcpy(w, prefix, plen);
+    w += plen;
+    memcpy(w, head, (size_t)h);
+    w += h;
+    memset(w, 'x', fill);
+    w += fill;
+    memcpy(w, "\"}", 2);
+    memcpy(w + 2, suffix, slen);
     return lws_write(c->wsi, p, len, LWS_WRITE_TEXT) < (int)len ? -1 : 0;
 }
 
@@ -153,7 +170,10 @@ static int on_writeable(sr_loadgen *lg, lg_conn *c)
 {
     lg_pair *p = c->pair;
     if (c->kill) return -1;
-    if (!c->pair_sent) {
+    if (lg->opt.dialect == LG_DEVICESYNC) {
+        int rc = sr_loadgen_ds_writeable(lg, c);
+        if (rc) return rc < 0 ? -1 : 0;
+    } else if (!c->pair_sent) {
         char msg[200];
         int n =
             c->role == LG_WEB
@@ -162,7 +182,7 @@ static int on_writeable(sr_loadgen *lg, lg_conn *c)
                            "{\"type\":\"pair\",\"clientType\":\"figma\",\"sessionToken\":\"%s\"}",
                            p->token);
         c->pair_sent = true;
-        return write_text(c, msg, (size_t)n);
+        return sr_loadgen_write_text(c, msg, (size_t)n);
     }
     if (!p->ready) return 0;
     lg_item it;
@@ -205,20 +225,23 @@ static bool get_u64(const sr_json_doc *d, const char *key, uint64_t *out)
     return true;
 }
 
-static void on_sync(sr_loadgen *lg, lg_conn *c, const sr_json_doc *doc)
+void sr_loadgen_relayed(sr_loadgen *lg, lg_conn *c, const sr_json_span *payload,
+                        const sr_json_span *seq_span)
 {
     lg_pair *p = c->pair;
-    const sr_json_span *payload = sr_json_get(doc, "payload");
     sr_json_doc pd;
-    uint64_t seq, n, t, e = 0;
-    if (!payload || !get_u64(doc, "seq", &seq) || sr_json_parse(&pd, payload->p, payload->n) < 0 ||
-        !get_u64(&pd, "n", &n) || !get_u64(&pd, "t", &t) ||
-        (c->role == LG_WEB && !get_u64(&pd, "e", &e))) {
-        sr_loadgen_error(lg, &lg->err.protocol, "malformed sync frame");
+    long long seq = 0;
+    uint64_t n, t, e = 0;
+    if (!payload || sr_json_parse(&pd, payload->p, payload->n) < 0 || !get_u64(&pd, "n", &n) ||
+        !get_u64(&pd, "t", &t) || (c->role == LG_WEB && !get_u64(&pd, "e", &e)) ||
+        (seq_span && (sr_json_int(seq_span, &seq) < 0 || seq < 0))) {
+        sr_loadgen_error(lg, &lg->err.protocol, "malformed relayed message");
         return;
     }
-    if (seq <= c->last_seq) c->check.out_of_order++; /* the relay's seq went backwards */
-    c->last_seq = seq;
+    if (seq_span) { /* the relay's seq must go up (baselines have none) */
+        if ((uint64_t)seq <= c->last_seq) c->check.out_of_order++;
+        c->last_seq = (uint64_t)seq;
+    }
     uint64_t before = c->check.distinct;
     sr_seqcheck_record(&c->check, n);
     uint64_t now = sr_loadgen_now_ns() - lg->t0_ns;
@@ -252,30 +275,30 @@ static void on_message(sr_loadgen *lg, lg_conn *c, const char *data, size_t len)
         return;
     }
     if (!strcmp(type, "sync")) {
-        on_sync(lg, c, &doc);
+        sr_loadgen_relayed(lg, c, sr_json_get(&doc, "payload"), sr_json_get(&doc, "seq"));
     } else if (!strcmp(type, "pair")) {
         const sr_json_span *tok = sr_json_get(&doc, "sessionToken");
         if (c->role == LG_WEB && !p->token[0]) {
             if (!tok || sr_json_string(tok, p->token, sizeof p->token) < 0) {
                 sr_loadgen_error(lg, &lg->err.protocol, "pair reply without a token");
-                pair_fail(lg, p);
+                sr_loadgen_pair_fail(lg, p);
                 return;
             }
-            connect_conn(lg, &p->c[LG_FIGMA]);
+            sr_loadgen_connect(lg, &p->c[LG_FIGMA]);
         }
         c->paired = true;
-        check_ready(lg, p);
+        sr_loadgen_check_ready(lg, p);
     } else if (!strcmp(type, "peer")) {
         const sr_json_span *ev = sr_json_get(&doc, "event");
         if (sr_json_string_is(ev, "joined")) {
             c->peer_joined = true;
-            check_ready(lg, p);
+            sr_loadgen_check_ready(lg, p);
         } else if (!lg->stopping) {
             sr_loadgen_error(lg, &lg->err.closed, "peer left a pair");
         }
     } else if (!strcmp(type, "error")) {
         sr_loadgen_error(lg, &lg->err.server, "node said: %.150s", data);
-        if (!p->ready) pair_fail(lg, p);
+        if (!p->ready) sr_loadgen_pair_fail(lg, p);
     } else if (strcmp(type, "pong") != 0) {
         sr_loadgen_error(lg, &lg->err.protocol, "unexpected message: %.60s", data);
     }
@@ -285,13 +308,15 @@ static void on_receive(sr_loadgen *lg, lg_conn *c, struct lws *wsi, const char *
 {
     size_t remaining = lws_remaining_packet_payload(wsi);
     bool final = lws_is_final_fragment(wsi) && remaining == 0;
+    void (*handle)(sr_loadgen *, lg_conn *, const char *, size_t) =
+        lg->opt.dialect == LG_DEVICESYNC ? sr_loadgen_ds_message : on_message;
     if (final && c->rx.len == 0) {
-        on_message(lg, c, in, len);
+        handle(lg, c, in, len);
         return;
     }
     sr_buf_append(&c->rx, in, len);
     if (!final) return;
-    on_message(lg, c, c->rx.data, c->rx.len);
+    handle(lg, c, c->rx.data, c->rx.len);
     sr_buf_reset(&c->rx);
 }
 
@@ -306,7 +331,7 @@ static void on_gone(sr_loadgen *lg, lg_conn *c, const char *why, const char *det
     if (!c->pair->ready) {
         sr_loadgen_error(lg, was_open ? &lg->err.closed : &lg->err.connect, "%s %s: %s", why,
                          lg->opt.url[c->role].text, detail ? detail : "");
-        pair_fail(lg, c->pair);
+        sr_loadgen_pair_fail(lg, c->pair);
     } else {
         sr_loadgen_error(lg, &lg->err.closed, "%s %s", why, lg->opt.url[c->role].text);
     }
@@ -396,4 +421,5 @@ void sr_loadgen_ws_free(sr_loadgen *lg)
     free(txbuf);
     txbuf = NULL;
     txcap = 0;
+    sr_loadgen_ds_free();
 }

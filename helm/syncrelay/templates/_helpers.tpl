@@ -67,3 +67,19 @@ app.kubernetes.io/component: redis
 {{- add $min 10 }}
 {{- end }}
 {{- end }}
+
+{{/* secrets.existingSecret must hold ADMIN_TOKEN and JWT_SECRET. Checked when the
+     render can read the cluster (helm install/upgrade); offline (helm template)
+     the pods' non-optional references stop them with the missing key's name. */}}
+{{- define "syncrelay.checkExistingSecret" -}}
+{{- with .Values.secrets.existingSecret }}
+{{- $s := lookup "v1" "Secret" $.Release.Namespace . }}
+{{- if $s }}
+{{- range list "ADMIN_TOKEN" "JWT_SECRET" }}
+{{- if not (get ($s.data | default dict) .) }}
+{{- fail (printf "Secret %s (secrets.existingSecret) has no %s key: add it (kubectl -n %s create secret generic ... --from-literal=%s=...)" $.Values.secrets.existingSecret . $.Release.Namespace .) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -11,7 +11,8 @@ local since, budget = tonumber(ARGV[1]), tonumber(ARGV[2])
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
 local out, more = {0}, 0
 for _, envelope in ipairs(entries) do
-    local seq = tonumber(string.match(envelope, '^m\n(%d+)\n'))
+    -- the kind line is "m" or "m <time>" (sr_envelope.h)
+    local seq = tonumber(string.match(envelope, '^m[^\n]*\n(%d+)\n'))
     if seq and seq > since then
         if #out > 1 and budget < #envelope then
             more = 1

@@ -6,7 +6,7 @@
 -- KEYS[2]  session log      <prefix>session:<kind>:{<id>}:log
 -- ARGV[1]  kind             ARGV[2]  member
 -- ARGV[3]  owner            "<node>/<conn>" of the joining connection
--- ARGV[4]  now (ms)         ARGV[5]  ttl (s)
+-- ARGV[4]  now (ms)         ARGV[5]  ttl (s, 0: none)
 -- ARGV[6]  create           "1": the session must not exist; "0": it must
 -- ARGV[7]  channel          ARGV[8]  max members online, "0" for no limit
 -- ARGV[9]  joined envelope  published to the others ("" for none)
@@ -21,6 +21,10 @@
 -- syncrelay supports today. Returns {status, previous owner, HGETALL of the
 -- session...} with holders on dead nodes shown as '' (offline); status is
 -- ok | exists | unknown | full.
+-- ttl 0: the keys do not expire (device-sync state with DEVICE_STATE_TTL=0)
+local function expire(key, ttl)
+    if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+end
 local session, log = KEYS[1], KEYS[2]
 local member, owner = 'm:' .. ARGV[2], ARGV[3]
 local exists = redis.call('EXISTS', session) == 1
@@ -57,8 +61,8 @@ redis.call('HSET', session, member, owner, 'active', ARGV[4])
 if ARGV[11] ~= '' then redis.call('HSET', session, 'i:' .. ARGV[2], ARGV[11]) end
 -- a new member's resume point is now, even if its node dies before recording one
 redis.call('HSETNX', session, 'd:' .. ARGV[2], redis.call('HGET', session, 'seq'))
-redis.call('EXPIRE', session, ARGV[5])
-redis.call('EXPIRE', log, ARGV[5])
+expire(session, ARGV[5])
+expire(log, ARGV[5])
 if previous and previous ~= '' and previous ~= owner then
     -- nodes close the holders that joined before this one on seeing it
     redis.call('PUBLISH', ARGV[7], 'x\n' .. number .. '\n' .. owner .. '\n' .. ARGV[2] .. '\n')

@@ -14,7 +14,7 @@
 -- ARGV[3]  route field ("" posts to KEYS[1] itself)
 -- ARGV[4]  target id (when not routed)
 -- ARGV[5]  from             ARGV[6]  to ("*", "@" or a member)
--- ARGV[7]  ttl (s)          ARGV[8]  now (ms)
+-- ARGV[7]  ttl (s)          ARGV[8]  now (microseconds: the envelope's time)
 -- ARGV[9]  history size
 -- ARGV[10] touch interval (ms): TTLs are refreshed when the 'active' field is
 --          older than that, so a busy session costs no write per message for it
@@ -24,12 +24,13 @@
 -- Routed targets build their keys here (standalone Redis, like sessions_read).
 -- Returns {status, seq, target id}: ok | gone (no such target session) |
 -- noroute (no record) | norecipient (the record lacks the field).
-local now, interval = tonumber(ARGV[8]), tonumber(ARGV[10])
+local now_ms, interval = string.sub(ARGV[8], 1, -4), tonumber(ARGV[10])
+local now = tonumber(now_ms)
 local session, id = KEYS[1], ARGV[4]
 
 local function touch(key, extra)
     if now - tonumber(redis.call('HGET', key, 'active') or '0') >= interval then
-        redis.call('HSET', key, 'active', ARGV[8])
+        redis.call('HSET', key, 'active', now_ms)
         redis.call('EXPIRE', key, ARGV[7])
         if extra then redis.call('EXPIRE', extra, ARGV[7]) end
     end
@@ -46,7 +47,7 @@ if redis.call('EXISTS', session) == 0 then return {'gone', 0, id} end
 local log, channel = session .. ':log', ARGV[2] .. '{' .. id .. '}'
 
 local seq = redis.call('HINCRBY', session, 'seq', 1)
-local parts = {'m\n', seq, '\n', ARGV[5], '\n', ARGV[6], '\n'}
+local parts = {'m ', ARGV[8], '\n', seq, '\n', ARGV[5], '\n', ARGV[6], '\n'}
 local at = tonumber(ARGV[11])
 for i = 12, #ARGV do
     parts[#parts + 1] = ARGV[i]

@@ -6,7 +6,7 @@
 -- KEYS[1]  session hash     KEYS[2]  session log
 -- ARGV[1]  channel          ARGV[2]  from member      ARGV[3]  owner
 -- ARGV[4]  to ("*", "@" or a member)
--- ARGV[5]  ttl (s)          ARGV[6]  now (ms)
+-- ARGV[5]  ttl (s, 0: none)  ARGV[6]  now (microseconds: the envelope's time)
 -- ARGV[7]  history size     ARGV[8]  touch ("1": refresh TTLs now)
 -- ARGV[9]  min members ever joined, else "unpaired"
 -- ARGV[10] seq position: the seq is written after frame part number N (0: not written)
@@ -27,6 +27,10 @@
 -- ok | gone (session expired) | superseded | unpaired | conflict (the check
 -- failed: nothing was written; the current value and version are returned) |
 -- offline (ARGV[16] and the target is not online: nothing was written).
+-- ttl 0: the keys do not expire (device-sync state with DEVICE_STATE_TTL=0)
+local function expire(key, ttl)
+    if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+end
 local session, log = KEYS[1], KEYS[2]
 local holder = redis.call('HGET', session, 'm:' .. ARGV[2])
 if holder ~= ARGV[3] then
@@ -60,7 +64,7 @@ if ARGV[11] ~= '' then
 end
 
 local seq = redis.call('HINCRBY', session, 'seq', 1)
-local parts = {'m\n', seq, '\n', ARGV[2], '\n', ARGV[4], '\n'}
+local parts = {'m ', ARGV[6], '\n', seq, '\n', ARGV[2], '\n', ARGV[4], '\n'}
 local at, vat = tonumber(ARGV[10]), tonumber(ARGV[15])
 for i = 18, #ARGV do
     parts[#parts + 1] = ARGV[i]
@@ -71,10 +75,10 @@ local envelope = table.concat(parts)
 
 local length = redis.call('RPUSH', log, envelope)
 if length > tonumber(ARGV[7]) then redis.call('LTRIM', log, -tonumber(ARGV[7]), -1) end
-if length == 1 or ARGV[8] == '1' then redis.call('EXPIRE', log, ARGV[5]) end
+if length == 1 or ARGV[8] == '1' then expire(log, ARGV[5]) end
 if ARGV[8] == '1' then
-    redis.call('HSET', session, 'active', ARGV[6])
-    redis.call('EXPIRE', session, ARGV[5])
+    redis.call('HSET', session, 'active', string.sub(ARGV[6], 1, -4)) -- ms
+    expire(session, ARGV[5])
 end
 redis.call('PUBLISH', ARGV[1], envelope)
 return {'ok', seq, version}

@@ -3,16 +3,20 @@
 -- expire, and a record of how far each local member has been served.
 --
 -- KEYS[1]  session hash     KEYS[2]  session log
--- ARGV[1]  ttl (s)          ARGV[2]  now (ms)
+-- ARGV[1]  ttl (s, 0: none)          ARGV[2]  now (ms)
 -- ARGV[3..] triples: member, owner, last seq delivered
 --
 -- Returns the owners (of the triples) that no longer hold their member: their
 -- node missed the supersede envelope and closes them now.
+-- ttl 0: the keys do not expire (device-sync state with DEVICE_STATE_TTL=0)
+local function expire(key, ttl)
+    if tonumber(ttl) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('PERSIST', key) end
+end
 local session = KEYS[1]
 local lost = {}
 if redis.call('EXISTS', session) == 0 then return lost end
-redis.call('EXPIRE', session, ARGV[1])
-redis.call('EXPIRE', KEYS[2], ARGV[1])
+expire(session, ARGV[1])
+expire(KEYS[2], ARGV[1])
 redis.call('HSET', session, 'active', ARGV[2])
 for i = 3, #ARGV, 3 do
     if redis.call('HGET', session, 'm:' .. ARGV[i]) == ARGV[i + 1] then

@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <string.h>
 
-/* hiredis 0.14 (Debian bookworm's) allocates an aggregate's element array
- * from its declared count before any element arrives: "*455555555\r\n" is a
- * 3.6 GB calloc (found by this target). Redis is trusted and the node talks
- * to nothing else, so such inputs are not read here; hiredis 1.x refuses
- * them (maxelements). */
+/* hiredis allocates an aggregate's element array from its declared count
+ * before any element arrives (0.14 without a limit, 1.x up to 2^32-1 elements
+ * by default): "*455555555\r\n" is a 3.6 GB calloc (found by fuzz_resp).
+ * Redis is trusted and the node talks to nothing else, so such inputs are
+ * not read here. */
 static inline bool declares_huge_aggregate(const uint8_t *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,20 @@
+# Turns the files of web/ into the table sr_web_assets (core_web.h): each
+# file's name and bytes, as hex so that no byte needs escaping.
+# Called as: cmake -DOUT=file.c -DINPUTS="a.html|b.js" -P embed_web.cmake
+string(REPLACE "|" ";" INPUTS "${INPUTS}")
+set(body "/* Generated from the files in web/ at build time. Do not edit. */\n#include \"core_web.h\"\n\n")
+set(table "const sr_web_asset sr_web_assets[] = {\n")
+set(n 0)
+foreach(path ${INPUTS})
+    get_filename_component(name ${path} NAME)
+    file(READ ${path} hex HEX)
+    string(LENGTH "${hex}" hexlen)
+    math(EXPR len "${hexlen} / 2")
+    string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+    string(REGEX REPLACE "(0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,0x..,)" "\\1\n    " bytes "${bytes}")
+    string(APPEND body "static const unsigned char asset_${n}[] = {\n    ${bytes}0};\n")
+    string(APPEND table "    {\"${name}\", asset_${n}, ${len}},\n")
+    math(EXPR n "${n} + 1")
+endforeach()
+string(APPEND table "};\nconst size_t sr_web_asset_count = ${n};\n")
+file(WRITE ${OUT} "${body}\n${table}")
