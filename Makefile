@@ -81,8 +81,8 @@ deploy-check: build k8s-tools
 test: unit fuzz-smoke deploy-check integration integration-asan
 
 format:
-	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c \
-	    tests/fuzz/support/*.[ch]
+	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] node/*/*/*.[ch] tests/unit/*.[ch] \
+	    tests/unit/layers/*.c tests/fuzz/*.c tests/fuzz/support/*.[ch]
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,13 +1,29 @@
-# Turns each Lua script into a C string constant: sr_lua_<name>.
-# Called as: cmake -DOUT=file.c -DINPUTS="a.lua|b.lua" -P embed.cmake
+# The script registry: every Lua script of node/redis/scripts becomes a row of
+# sr_scripts[] (name and text) and a constant SR_SCRIPT_<NAME> of enum
+# sr_script, so adding a .lua file is all it takes to have it loaded.
+# Called as: cmake -DOUT=file.c -DHEADER=file.h -DINPUTS="a.lua|b.lua" -P embed.cmake
 string(REPLACE "|" ";" INPUTS "${INPUTS}")
-set(body "/* Generated from the Lua files in node/scripts at build time. Do not edit. */\n")
+list(SORT INPUTS)
+set(note "/* Generated from the Lua files in node/redis/scripts at build time. Do not edit. */\n")
+set(body "${note}#include \"sr_scripts.h\"\n\nconst sr_script_source sr_scripts[SR_SCRIPT_COUNT] = {\n")
+set(head "${note}#ifndef SR_SCRIPTS_H\n#define SR_SCRIPTS_H\n\nenum sr_script {\n")
 foreach(path ${INPUTS})
     get_filename_component(name ${path} NAME_WE)
+    string(TOUPPER ${name} upper)
     file(READ ${path} text)
     string(REPLACE "\\" "\\\\" text "${text}")
     string(REPLACE "\"" "\\\"" text "${text}")
-    string(REPLACE "\n" "\\n\"\n    \"" text "${text}")
-    string(APPEND body "const char sr_lua_${name}[] =\n    \"${text}\";\n")
+    string(REPLACE "\n" "\\n\"\n     \"" text "${text}")
+    string(APPEND body "    {\"${name}\",\n     \"${text}\"},\n")
+    string(APPEND head "    SR_SCRIPT_${upper},\n")
 endforeach()
+string(APPEND body "};\n")
+string(APPEND head "    SR_SCRIPT_COUNT\n};\n\ntypedef struct sr_script_source {\n    const char *name, *text;\n} sr_script_source;\nextern const sr_script_source sr_scripts[SR_SCRIPT_COUNT];\n\n#endif\n")
 file(WRITE ${OUT} "${body}")
+# Rewritten only when the list changes, so editing a script rebuilds one file.
+if(EXISTS ${HEADER})
+    file(READ ${HEADER} old)
+endif()
+if(NOT "${old}" STREQUAL "${head}")
+    file(WRITE ${HEADER} "${head}")
+endif()

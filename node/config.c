@@ -2,6 +2,7 @@
  * setting is an environment variable (SPEC section 2) and the same name as a
  * flag: SESSION_TTL=60 or --session-ttl 60 (flags win). */
 #include "config.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 #include "sr_log.h"
 

@@ -41,7 +41,7 @@ typedef struct sr_config {
     int join_rate_limit;
     int auth_rate_limit;
     bool trust_proxy;
-    /* hostile clients (core_limits.h, transport_lws.c) */
+    /* hostile clients (client_limits.h, transport_lws.c) */
     char *listen;
     int max_connections_per_ip, max_pending_per_ip;
     int message_rate, message_burst;

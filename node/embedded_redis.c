@@ -1,6 +1,7 @@
 /* embedded_redis.c - see embedded_redis.h. Start-up blocks (before the event
  * loop runs) until the socket answers, at most 5 s. */
 #include "embedded_redis.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 #include "sr_log.h"
 

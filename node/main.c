@@ -5,11 +5,13 @@
  * once; after DRAIN_TIMEOUT every socket is closed with 1012; the loop ends
  * when the sockets are gone and Redis has answered what was sent (at most
  * SHUTDOWN_GRACE_MS later). A second signal exits at once. */
+#include "bus.h"
 #include "core.h"
 #include "core_poll.h"
 #include "dialect_peersync.h"
 #include "embedded_redis.h"
 #include "sr_log.h"
+#include "store.h"
 #include "transport.h"
 
 #include <event2/event.h>
@@ -59,19 +61,16 @@ static void raise_open_files(void)
                     (unsigned long long)rl.rlim_cur);
 }
 
-static const char *port_text(int port)
+static const char *port_text(int port, char text[8])
 {
-    static char text[8];
-    snprintf(text, sizeof text, "%d", port);
+    snprintf(text, 8, "%d", port);
     return text;
 }
 
 static void finish_tick(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    /* a pending one-shot retry holds its connection: freed when it fires */
-    if ((n->core->nconns == 0 && sr_store_pending(n->store) == 0 &&
-         n->core->retries_pending == 0) ||
+    if ((sr_core_connections(n->core) == 0 && sr_store_pending(n->store) == 0) ||
         sr_monotonic_ms() > n->finish_deadline)
         event_base_loopexit(n->base, NULL);
 }
@@ -79,8 +78,8 @@ static void finish_tick(evutil_socket_t fd, short what, void *arg)
 static void drain_done(evutil_socket_t fd, short what, void *arg)
 {
     node *n = arg;
-    if (n->core->nconns)
-        sr_log_info("closing %u connections (1012 service restart)", n->core->nconns);
+    if (sr_core_connections(n->core))
+        sr_log_info("closing %u connections (1012 service restart)", sr_core_connections(n->core));
     sr_core_close_all(n->core, SR_CLOSE_RESTART, "service restart");
     n->finish_deadline = sr_monotonic_ms() + SHUTDOWN_GRACE_MS;
     n->finish_timer = event_new(n->base, -1, EV_PERSIST, finish_tick, n);
@@ -99,10 +98,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     n->stopping = true;
     sr_core_drain(n->core);
     /* Nobody to drain: waiting would only delay a restart (Ctrl-C on make run). */
-    int drain = n->core->nconns ? n->cfg.drain_timeout : 0;
+    int drain = sr_core_connections(n->core) ? n->cfg.drain_timeout : 0;
     if (drain)
-        sr_log_info("signal %d: draining %u connections for %d s", (int)sig, n->core->nconns,
-                    drain);
+        sr_log_info("signal %d: draining %u connections for %d s", (int)sig,
+                    sr_core_connections(n->core), drain);
     else
         sr_log_info("signal %d: no connections, stopping", (int)sig);
     struct timeval tv = {drain, 0};
@@ -144,9 +143,10 @@ int main(int argc, char **argv)
     raise_open_files();
     n.base = event_base_new();
     n.store = sr_store_new(n.base, &n.cfg);
-    n.core = sr_core_new(n.base, &n.cfg, n.store, NULL, &sr_transport_lws_ops);
+    n.core = sr_core_new(n.base, &n.cfg, n.store, &sr_transport_lws_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
-    n.bus = n.core->bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    n.bus = sr_bus_new(n.base, &n.cfg, &hooks);
+    sr_core_attach_bus(n.core, n.bus);
     sr_poll_setup(n.core); /* Engine.IO long-polling: this node's channel */
     n.transport = sr_transport_new(n.base, &n.cfg);
     if (!n.transport) {
@@ -161,6 +161,7 @@ int main(int argc, char **argv)
     event_add(n.sigterm, NULL);
     event_add(n.sigint, NULL);
     const sr_redis_target *rt = &n.cfg.redis; /* not the URL: it may hold a password */
+    char port[8];
     sr_log_info("syncrelay node %s listening on %s://%s:%d (redis %s%s%s%s%s)", n.cfg.node_id,
                 n.cfg.tls_cert ? "wss" : "ws", n.cfg.listen ? n.cfg.listen : "0.0.0.0", n.cfg.port,
                 embedded ? "embedded, " : "",
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
                 : rt->tls     ? "rediss://"
                               : "redis://",
                 rt->unix_path ? rt->unix_path : rt->host, rt->unix_path ? "" : ":",
-                rt->unix_path ? "" : port_text(rt->port));
+                rt->unix_path ? "" : port_text(rt->port, port));
     sr_log_info("in a browser: %s://localhost:%d/ (demo), /admin (cluster dashboard)",
                 n.cfg.tls_cert ? "https" : "http", n.cfg.port);
     if (!n.cfg.admin_token || !*n.cfg.admin_token)

@@ -21,9 +21,4 @@ void sr_buf_printf(sr_buf *b, const char *fmt, ...) __attribute__((format(printf
 /* Appends s as a JSON string literal, quotes included. */
 void sr_buf_append_json_string(sr_buf *b, const char *s, size_t n);
 
-void *sr_xmalloc(size_t n);
-void *sr_xcalloc(size_t count, size_t n);
-void *sr_xrealloc(void *p, size_t n);
-char *sr_xstrdup(const char *s);
-
 #endif

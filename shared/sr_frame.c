@@ -1,5 +1,6 @@
 /* sr_frame.c - reference-counted frames (see sr_frame.h). */
 #include "sr_frame.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* sr_jwt.c - JWT verify and sign (RS256, HS256), base64url, key loading. */
 #include "sr_jwt.h"
+#include "sr_alloc.h"
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>

@@ -2,11 +2,11 @@
  * lines from several processes sharing a terminal do not interleave. */
 #include "sr_log.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static int log_json;
@@ -31,18 +31,13 @@ int sr_log_level_parse(const char *name)
 void sr_log(enum sr_log_level level, const char *fmt, ...)
 {
     char msg[2048], stamp[40];
-    struct timespec ts;
-    struct tm tm;
     va_list ap;
 
     if (!sr_log_enabled(level)) return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    sr_iso_time(sr_now_ms(), stamp, sizeof stamp);
 
     sr_buf b;
     sr_buf_init(&b);

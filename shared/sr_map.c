@@ -1,5 +1,6 @@
 /* sr_map.c - string-keyed hash map (FNV-1a, chained buckets, grows at load 1). */
 #include "sr_map.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 
 #include <stdlib.h>

@@ -35,24 +35,22 @@ void sr_cluster_publish_stats(sr_core *core)
     sr_buf_free(&b);
 }
 
-static long long field_ll(const sr_reply *node, const char *name)
+static long long field_ll(const sr_store_node *node, const char *name)
 {
-    size_t len;
-    const char *v = sr_reply_field(node, 1, name, &len);
-    return v ? strtoll(v, NULL, 10) : 0;
+    return (long long)sr_fields_u64(node->fields, node->nfields, name, NULL);
 }
 
-static void append_node(sr_buf *out, const sr_reply *node, uint64_t now)
+static void append_node(sr_buf *out, const sr_store_node *node, uint64_t now)
 {
-    size_t len;
-    const char *id = sr_reply_str(sr_reply_at(node, 0), &len);
+    size_t len = node->id.len;
+    const char *id = node->id.p;
     char started[40], seen[40];
     long long started_ms = field_ll(node, "started"), seen_ms = field_ll(node, "seen");
     sr_iso_time((uint64_t)started_ms, started, sizeof started);
     sr_iso_time((uint64_t)seen_ms, seen, sizeof seen);
     sr_buf_append_str(out, "{\"id\":");
     sr_buf_append_json_string(out, id ? id : "", id ? len : 0);
-    const char *boot = sr_reply_field(node, 1, "boot", &len);
+    const char *boot = sr_fields_get(node->fields, node->nfields, "boot", &len);
     sr_buf_append_str(out, ",\"boot\":");
     sr_buf_append_json_string(out, boot ? boot : "", boot ? len : 0);
     sr_buf_printf(out,
@@ -62,7 +60,7 @@ static void append_node(sr_buf *out, const sr_reply *node, uint64_t now)
                   started_ms && (long long)now > started_ms ? ((long long)now - started_ms) / 1000
                                                             : 0,
                   seen, seen_ms, field_ll(node, "connections"), field_ll(node, "sessions"));
-    const char *stats = sr_reply_field(node, 1, "stats", &len);
+    const char *stats = sr_fields_get(node->fields, node->nfields, "stats", &len);
     sr_json_doc doc; /* written by a node as JSON; spliced as it is */
     if (stats && sr_json_parse(&doc, stats, len) == 0 && doc.root.type == SR_JSON_OBJECT)
         sr_buf_append(out, stats, len);
@@ -71,14 +69,15 @@ static void append_node(sr_buf *out, const sr_reply *node, uint64_t now)
     sr_buf_append_str(out, "}");
 }
 
-static void on_nodes(const sr_reply *reply, void *arg)
+static void on_nodes(const sr_store_nodes_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
-    sr_core *core = r->core;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR) {
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
+    sr_core *core = op->core;
+    if (reply->status != SR_STORE_OK) {
         sr_core_error(core, SR_ERROR_UNAVAILABLE);
         sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
-        sr_http_unref(r);
+        sr_op_done(op);
         return;
     }
     uint64_t now = sr_now_ms();
@@ -90,15 +89,15 @@ static void on_nodes(const sr_reply *reply, void *arg)
     sr_buf_append_json_string(&out, core->cfg->node_id, strlen(core->cfg->node_id));
     sr_buf_printf(&out, ",\"time\":\"%s\",\"timeMs\":%llu,\"nodes\":[", stamp,
                   (unsigned long long)now);
-    for (size_t i = 0; i < sr_reply_count(reply); i++) {
+    for (size_t i = 0; i < reply->n; i++) {
         if (i) sr_buf_append_str(&out, ",");
-        append_node(&out, sr_reply_at(reply, i), now);
+        append_node(&out, &reply->nodes[i], now);
     }
     sr_buf_printf(&out, "],\"activeSessions\":%lld,\"totalConnections\":%lld}",
                   core->cluster_sessions, core->cluster_connections);
     sr_http_respond(r, 200, NULL, out.data, out.len);
     sr_buf_free(&out);
-    sr_http_unref(r);
+    sr_op_done(op);
 }
 
 bool sr_cluster_http(sr_http_req *r)
@@ -110,8 +109,7 @@ bool sr_cluster_http(sr_http_req *r)
     } else if (!sr_admin_allowed(r)) {
         sr_http_respond_json(r, 401, "{\"error\":\"Unauthorized\"}");
     } else {
-        sr_http_ref(r);
-        if (sr_store_cluster_nodes(r->core->store, on_nodes, r) < 0) on_nodes(NULL, r);
+        sr_store_cluster_nodes(r->core->store, on_nodes, sr_op_http(r, NULL, NULL));
     }
     return true;
 }

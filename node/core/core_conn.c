@@ -2,7 +2,7 @@
  * transport, fed messages, given frames to send, closed. Connections are
  * reference counted so that a Redis reply arriving after the socket went
  * finds a valid (dead) connection instead of freed memory. */
-#include "core.h"
+#include "core_internal.h"
 #include "core_metrics.h"
 #include "sr_log.h"
 
@@ -10,29 +10,16 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-uint64_t sr_now_ms(void)
+uint64_t sr_core_touch_interval_ms(const sr_core *core)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    uint64_t ms = (uint64_t)core->cfg->session_ttl * 100; /* a tenth of the TTL */
+    return ms > 60000 ? 60000 : ms;
 }
 
-uint64_t sr_monotonic_ms(void)
+void sr_core_error(sr_core *core, enum sr_error_kind kind)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void sr_iso_time(uint64_t ms, char *out, size_t cap)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    size_t n = strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, cap - n, ".%03dZ", (int)(ms % 1000));
+    core->metrics.errors[kind]++;
 }
 
 sr_conn *sr_conn_open(sr_core *core, void *transport, const sr_dialect *d, const char *ip,
@@ -129,28 +116,6 @@ void sr_conn_cancel_timer(sr_conn *c)
     if (c->timer) event_del(c->timer);
 }
 
-void sr_conn_closed(sr_conn *c)
-{
-    sr_core *core = c->core;
-    sr_log_debug("conn %llu: closed", (unsigned long long)c->id);
-    if (c->dialect->close) c->dialect->close(c);
-    sr_session_leave(c);
-    sr_limits_conn_closed(c);
-    c->transport = NULL; /* from here sr_conn_set_timer does nothing */
-    if (c->timer) {
-        event_free(c->timer);
-        c->timer = NULL;
-    }
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        core->conns = c->next;
-    if (c->next) c->next->prev = c->prev;
-    c->next = c->prev = NULL;
-    core->nconns--;
-    sr_conn_unref(c);
-}
-
 void sr_conn_ref(sr_conn *c)
 {
     c->refs++;
@@ -197,6 +162,84 @@ void sr_conn_send_error(sr_conn *c, const char *prefix, const char *message, con
     sr_buf_append_str(&b, suffix);
     sr_conn_send(c, b.data, b.len);
     sr_buf_free(&b);
+}
+
+/* ---------- accessors (conn.h) ---------- */
+
+bool(sr_conn_alive)(const sr_conn *c)
+{
+    return sr_conn_alive(c);
+}
+
+bool sr_conn_closing(const sr_conn *c)
+{
+    return c->closing;
+}
+
+void *sr_conn_transport(const sr_conn *c)
+{
+    return c->transport;
+}
+
+bool sr_conn_is_socket(const sr_conn *c)
+{
+    return c->ops == c->core->transport;
+}
+
+sr_conn *sr_conn_next(sr_conn *c)
+{
+    return c->next;
+}
+
+const char *sr_conn_args(const sr_conn *c, size_t *len)
+{
+    *len = c->args.len;
+    return c->args.data;
+}
+
+void *sr_conn_state(const sr_conn *c)
+{
+    return c->state;
+}
+
+const char *sr_conn_kind(const sr_conn *c)
+{
+    return c->dialect->name;
+}
+
+const sr_config *sr_conn_config(const sr_conn *c)
+{
+    return c->core->cfg;
+}
+
+const char *sr_conn_owner(const sr_conn *c)
+{
+    return c->owner;
+}
+
+void sr_conn_error(sr_conn *c, enum sr_error_kind kind)
+{
+    sr_core_error(c->core, kind);
+}
+
+bool sr_conn_joining(const sr_conn *c)
+{
+    return c->join_state == SR_CONN_JOINING;
+}
+
+bool sr_conn_joined(const sr_conn *c)
+{
+    return c->join_state == SR_CONN_JOINED;
+}
+
+sr_store *sr_conn_store(const sr_conn *c)
+{
+    return c->core->store;
+}
+
+uint64_t sr_conn_touch_interval_ms(const sr_conn *c)
+{
+    return sr_core_touch_interval_ms(c->core);
 }
 
 void sr_conn_close(sr_conn *c, int code, const char *reason)

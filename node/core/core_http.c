@@ -3,7 +3,7 @@
  * every dialect's sessions (/api/sessions...) and each dialect's endpoints.
  * The transport frames requests and answers; a request may be answered after
  * a Redis round trip, so it is reference counted like a connection. */
-#include "core.h"
+#include "core_internal.h"
 #include "core_web.h"
 #include "sr_envelope.h"
 #include "sr_json.h"
@@ -149,31 +149,31 @@ static void append_time(sr_buf *out, const char *name, const char *ms, size_t le
     sr_buf_printf(out, ",\"%s\":\"%s\"", name, stamp);
 }
 
-/* One session as JSON, from {kind, id, field, value, ...}. */
-static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
+/* One session as JSON. */
+static void append_session(sr_buf *out, const sr_store_session *e, bool with_state)
 {
-    size_t n = sr_reply_count(e), len, klen, vlen;
-    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
-    const char *id = sr_reply_str(sr_reply_at(e, 1), &len);
+    const sr_field *f = e->fields;
+    size_t n = e->nfields, len, klen, vlen;
     sr_buf_append_str(out, "{\"id\":");
-    sr_buf_append_json_string(out, id, len);
+    sr_buf_append_json_string(out, e->id.p ? e->id.p : "", e->id.len);
     sr_buf_append_str(out, ",\"kind\":");
-    sr_buf_append_json_string(out, kind, klen);
+    sr_buf_append_json_string(out, e->kind.p ? e->kind.p : "", e->kind.len);
     sr_buf_append_str(out, ",\"members\":[");
     unsigned online = 0, members = 0;
-    for (size_t i = 2; i + 1 < n; i += 2) {
-        const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
-        const char *v = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
-        if (!k || !v || klen < 3 || memcmp(k, "m:", 2) != 0) continue;
+    for (size_t i = 0; i < n; i++) {
+        const char *k = f[i].name.p;
+        klen = f[i].name.len;
+        vlen = f[i].value.len;
+        if (klen < 3 || memcmp(k, "m:", 2) != 0) continue;
         char info_name[160];
         snprintf(info_name, sizeof info_name, "i:%.*s", (int)(klen - 2), k + 2);
-        const char *info = sr_reply_field(e, 2, info_name, &len);
+        const char *info = sr_fields_get(f, n, info_name, &len);
         sr_buf_append_str(out, members++ ? ",{\"member\":" : "{\"member\":");
         sr_buf_append_json_string(out, k + 2, klen - 2);
         sr_buf_printf(out, ",\"online\":%s", vlen ? "true" : "false");
         if (vlen) { /* "<node>/<boot>/<conn>" */
             sr_buf_append_str(out, ",\"holder\":");
-            sr_buf_append_json_string(out, v, vlen);
+            sr_buf_append_json_string(out, f[i].value.p, vlen);
         }
         if (info) {
             sr_buf_append_str(out, ",\"info\":");
@@ -183,19 +183,20 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
         online += vlen > 0;
     }
     sr_buf_printf(out, "],\"onlineMembers\":%u", online);
-    const char *v = sr_reply_field(e, 2, "seq", &len);
+    const char *v = sr_fields_get(f, n, "seq", &len);
     sr_buf_printf(out, ",\"seq\":%.*s", v ? (int)len : 1, v ? v : "0");
-    v = sr_reply_field(e, 2, "created", &len);
+    v = sr_fields_get(f, n, "created", &len);
     append_time(out, "created", v, len);
-    v = sr_reply_field(e, 2, "active", &len);
+    v = sr_fields_get(f, n, "active", &len);
     append_time(out, "lastActivity", v, len);
     if (with_state) {
         sr_buf_append_str(out, ",\"state\":{");
         bool first = true;
-        for (size_t i = 2; i + 1 < n; i += 2) {
-            const char *k = sr_reply_str(sr_reply_at(e, i), &klen);
-            const char *val = sr_reply_str(sr_reply_at(e, i + 1), &vlen);
-            if (!k || !val || klen < 3 || memcmp(k, "s:", 2) != 0) continue;
+        for (size_t i = 0; i < n; i++) {
+            const char *k = f[i].name.p, *val = f[i].value.p;
+            klen = f[i].name.len;
+            vlen = f[i].value.len;
+            if (klen < 3 || memcmp(k, "s:", 2) != 0) continue;
             if (!first) sr_buf_append_str(out, ",");
             first = false;
             sr_buf_append_json_string(out, k + 2, klen - 2);
@@ -207,109 +208,111 @@ static void append_session(sr_buf *out, const sr_reply *e, bool with_state)
     sr_buf_append_str(out, "}");
 }
 
-static bool reply_ok(sr_http_req *r, const sr_reply *reply)
+static bool reply_ok(sr_http_req *r, const sr_store_sessions_result *reply)
 {
-    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) return true;
+    if (reply->status == SR_STORE_OK) return true;
     sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
     sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
     return false;
 }
 
-static void on_list(const sr_reply *reply, void *arg)
+/* The admin calls below are bound to their request by an sr_op (arg). */
+static void on_list(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (reply_ok(r, reply)) {
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"sessions\":[");
-        size_t count = 0, klen;
-        for (size_t i = 0; i < sr_reply_count(reply); i++) {
-            const char *kind = sr_reply_str(sr_reply_at(sr_reply_at(reply, i), 0), &klen);
-            if (!kind || !kind_visible(r->core, kind, klen)) continue;
+        size_t count = 0;
+        for (size_t i = 0; i < reply->n; i++) {
+            const sr_store_session *e = &reply->sessions[i];
+            if (!e->kind.p || !kind_visible(op->core, e->kind.p, e->kind.len)) continue;
             if (count++) sr_buf_append_str(&out, ",");
-            append_session(&out, sr_reply_at(reply, i), false);
+            append_session(&out, e, false);
         }
         sr_buf_printf(&out, "],\"count\":%zu}", count);
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
-    sr_http_unref(r);
+    sr_op_done(op);
 }
 
-static void on_get(const sr_reply *reply, void *arg)
+static void on_get(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (reply_ok(r, reply)) {
-        if (sr_reply_count(reply) == 0) {
+        if (reply->n == 0) {
             sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         } else {
             sr_buf out;
             sr_buf_init(&out);
-            append_session(&out, sr_reply_at(reply, 0), true);
+            append_session(&out, &reply->sessions[0], true);
             sr_http_respond(r, 200, NULL, out.data, out.len);
             sr_buf_free(&out);
         }
     }
-    sr_http_unref(r);
+    sr_op_done(op);
 }
 
-typedef struct delete_op {
-    sr_http_req *r;
+typedef struct deleted_names {
     char kind[64], id[128];
-} delete_op;
+} deleted_names;
 
-static void on_deleted(const sr_reply *reply, void *arg)
+static void on_deleted(enum sr_store_status status, bool found, void *arg)
 {
-    delete_op *op = arg;
+    sr_op *op = arg;
     sr_http_req *r = op->r;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_INT) {
+    deleted_names *names = op->arg;
+    if (status != SR_STORE_OK) {
         sr_core_error(r->core, SR_ERROR_UNAVAILABLE);
         sr_http_respond_json(r, 503, "{\"error\":\"Redis unavailable\"}");
-    } else if (sr_reply_int(reply) == 0) {
+    } else if (!found) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
     } else {
         sr_buf out;
         sr_buf_init(&out);
         sr_buf_append_str(&out, "{\"deleted\":true,\"id\":");
-        sr_buf_append_json_string(&out, op->id, strlen(op->id));
+        sr_buf_append_json_string(&out, names->id, strlen(names->id));
         sr_buf_append_str(&out, ",\"kind\":");
-        sr_buf_append_json_string(&out, op->kind, strlen(op->kind));
+        sr_buf_append_json_string(&out, names->kind, strlen(names->kind));
         sr_buf_append_str(&out, "}");
         sr_http_respond(r, 200, NULL, out.data, out.len);
         sr_buf_free(&out);
     }
-    sr_http_unref(r);
-    free(op);
+    free(names);
+    sr_op_done(op);
 }
 
 /* DELETE: find the session's kind, then end it (members are told by their
  * nodes through the 'k' envelope). */
-static void on_delete_found(const sr_reply *reply, void *arg)
+static void on_delete_found(const sr_store_sessions_result *reply, void *arg)
 {
-    sr_http_req *r = arg;
+    sr_op *op = arg;
+    sr_http_req *r = op->r;
     if (!reply_ok(r, reply)) {
-        sr_http_unref(r);
+        sr_op_done(op);
         return;
     }
-    if (sr_reply_count(reply) == 0) {
+    if (reply->n == 0) {
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
-        sr_http_unref(r);
+        sr_op_done(op);
         return;
     }
-    const sr_reply *e = sr_reply_at(reply, 0);
-    size_t klen, ilen;
-    const char *kind = sr_reply_str(sr_reply_at(e, 0), &klen);
-    const char *id = sr_reply_str(sr_reply_at(e, 1), &ilen);
-    delete_op *op = sr_xcalloc(1, sizeof *op);
-    op->r = r; /* the reference moves to op */
-    snprintf(op->kind, sizeof op->kind, "%.*s", (int)klen, kind ? kind : "");
-    snprintf(op->id, sizeof op->id, "%.*s", (int)ilen, id ? id : "");
+    const sr_store_session *e = &reply->sessions[0];
+    size_t klen = e->kind.len, ilen = e->id.len;
+    const char *kind = e->kind.p, *id = e->id.p;
+    deleted_names *names = sr_xcalloc(1, sizeof *names);
+    op->arg = names; /* the op goes on to the delete */
+    snprintf(names->kind, sizeof names->kind, "%.*s", (int)klen, kind ? kind : "");
+    snprintf(names->id, sizeof names->id, "%.*s", (int)ilen, id ? id : "");
     sr_buf env;
     sr_buf_init(&env);
     sr_envelope_write(&env, SR_ENVELOPE_END, 0, "admin", "@", "", 0);
-    if (sr_store_session_delete(r->core->store, op->kind, op->id, env.data, env.len, on_deleted,
-                                op) < 0)
-        on_deleted(NULL, op);
+    sr_store_session_delete(r->core->store, names->kind, names->id, env.data, env.len, on_deleted,
+                            op);
     sr_buf_free(&env);
 }
 
@@ -348,30 +351,23 @@ static size_t all_kinds(const sr_core *core, const char *kinds[16])
 }
 
 /* One session by id: the id as given first (peersync and device sync ids are
- * case-sensitive), then its normalized form when that differs. */
-typedef struct id_lookup {
-    sr_http_req *r;
-    sr_store_cb *then;
-    char next[128]; /* the form to try when the first finds nothing, or "" */
-} id_lookup;
-
-static void on_lookup(const sr_reply *reply, void *arg)
+ * case-sensitive), then its normalized form when that differs. op->cb is the
+ * handler to hand the answer (and op) to; op->arg the form to try when the
+ * first finds nothing, or NULL. */
+static void on_lookup(const sr_store_sessions_result *reply, void *arg)
 {
-    id_lookup *l = arg;
-    if (l->next[0] && reply && sr_reply_type(reply) == SR_REPLY_ARR && !sr_reply_count(reply)) {
-        char id[128];
-        memcpy(id, l->next, sizeof id);
-        l->next[0] = '\0';
+    sr_op *op = arg;
+    char *next = op->arg;
+    op->arg = NULL;
+    if (next && reply->status == SR_STORE_OK && !reply->n) {
         const char *kinds[16];
-        size_t n = all_kinds(l->r->core, kinds);
-        if (sr_store_sessions(l->r->core->store, kinds, n, id, 1, on_lookup, l) < 0)
-            on_lookup(NULL, l);
+        size_t n = all_kinds(op->core, kinds);
+        sr_store_sessions(op->core->store, kinds, n, next, 1, on_lookup, op);
+        free(next);
         return;
     }
-    sr_http_req *r = l->r;
-    sr_store_cb *then = l->then;
-    free(l);
-    then(reply, r);
+    free(next);
+    ((sr_store_sessions_cb *)op->cb)(reply, op);
 }
 
 /* ?limit=N: the N most recently active sessions (the script walks no more);
@@ -402,7 +398,7 @@ bool sr_admin_http(sr_http_req *r)
     const char *id = *rest ? rest + 1 : "";
     const char *kinds[16];
     size_t nkinds = all_kinds(r->core, kinds);
-    sr_store_cb *cb = NULL;
+    sr_store_sessions_cb *cb = NULL;
     if (!*id && is_get(r))
         cb = on_list;
     else if (*id && is_get(r))
@@ -425,17 +421,27 @@ bool sr_admin_http(sr_http_req *r)
         sr_http_respond_json(r, 404, "{\"error\":\"Session not found\"}");
         return true;
     }
-    sr_http_ref(r);
+    sr_op *op = sr_op_http(r, SR_FN(cb), NULL);
     if (*id) { /* through on_lookup: the exact id, then the normalized one */
-        id_lookup *l = sr_xcalloc(1, sizeof *l);
-        *l = (id_lookup){.r = r, .then = cb};
-        if (exact && strcmp(normal, id) != 0) memcpy(l->next, normal, sizeof l->next);
-        if (sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, l) <
-            0)
-            on_lookup(NULL, l);
+        if (exact && normal[0] && strcmp(normal, id) != 0) op->arg = sr_xstrdup(normal);
+        sr_store_sessions(r->core->store, kinds, nkinds, exact ? id : normal, 1, on_lookup, op);
         return true;
     }
-    if (sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, r) < 0)
-        cb(NULL, r);
+    sr_store_sessions(r->core->store, kinds, nkinds, NULL, (unsigned)limit, cb, op);
     return true;
+}
+
+const sr_config *sr_http_config(const sr_http_req *r)
+{
+    return r->core->cfg;
+}
+
+void sr_http_error(sr_http_req *r, enum sr_error_kind kind)
+{
+    sr_core_error(r->core, kind);
+}
+
+void sr_http_health_json(sr_http_req *r, sr_buf *out)
+{
+    sr_core_health_json(r->core, out);
 }

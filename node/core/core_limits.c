@@ -1,5 +1,6 @@
-/* core_limits.c - see core_limits.h. */
-#include "core.h"
+/* core_limits.c - limits on clients (client_limits.h, internal/core_limits.h). */
+#include "core_internal.h"
+#include "sr_clock.h"
 
 #include <stdlib.h>
 #include <string.h>

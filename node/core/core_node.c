@@ -1,7 +1,7 @@
 /* core_node.c - the core's life on one node: creation, the heartbeat that
  * keeps this node's liveness record and the cluster view, periodic TTL
  * refresh, drain, and the /health and /metrics bodies. */
-#include "core.h"
+#include "core_internal.h"
 #include "core_metrics.h"
 #include "core_poll.h"
 #include "core_web.h"
@@ -19,28 +19,17 @@ static const char *error_names[SR_ERROR_KINDS] = {
     "unknown_session", "unavailable", "superseded", "slow_reader",
 };
 
-uint64_t sr_core_touch_interval_ms(const sr_core *core)
-{
-    uint64_t ms = (uint64_t)core->cfg->session_ttl * 100; /* a tenth of the TTL */
-    return ms > 60000 ? 60000 : ms;
-}
-
-void sr_core_error(sr_core *core, enum sr_error_kind kind)
-{
-    core->metrics.errors[kind]++;
-}
-
 #define SR_SESSIONS_LOG_MS 30000 /* seed 002 logs its active sessions every 30 s */
 
-static void on_heartbeat(const sr_reply *reply, void *arg)
+static void on_heartbeat(const sr_store_heartbeat_result *r, void *arg)
 {
     sr_core *core = arg;
-    if (!reply || sr_reply_type(reply) != SR_REPLY_ARR || sr_reply_count(reply) != 4) return;
-    long long nodes = sr_reply_int(sr_reply_at(reply, 2));
-    if (sr_reply_int(sr_reply_at(reply, 3)) || core->resync) sr_core_sync_sessions(core);
+    if (r->status != SR_STORE_OK) return;
+    long long nodes = r->nodes;
+    if (r->resync || core->resync) sr_core_sync_sessions(core);
     core->resync = false;
-    core->cluster_sessions = sr_reply_int(sr_reply_at(reply, 0));
-    core->cluster_connections = sr_reply_int(sr_reply_at(reply, 1));
+    core->cluster_sessions = r->sessions;
+    core->cluster_connections = r->connections;
     if (!core->heartbeat_ok_ms || nodes != core->cluster_nodes)
         sr_log_info("cluster: %lld live nodes, %lld connections, %lld active sessions", nodes,
                     core->cluster_connections, core->cluster_sessions);
@@ -85,14 +74,13 @@ static void touch_tick(evutil_socket_t fd, short what, void *arg)
     sr_core_touch_sessions(arg);
 }
 
-sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store, sr_bus *bus,
+sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *store,
                      const sr_transport_ops *transport)
 {
     sr_core *core = sr_xcalloc(1, sizeof *core);
     core->base = base;
     core->cfg = cfg;
     core->store = store;
-    core->bus = bus;
     core->transport = transport;
     core->started_ms = sr_now_ms();
     if (sr_random_code(core->boot_id, 8, "abcdefghijklmnopqrstuvwxyz0123456789") < 0) abort();
@@ -110,6 +98,31 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
     return core;
 }
 
+void sr_core_attach_bus(sr_core *core, sr_bus *bus)
+{
+    core->bus = bus;
+}
+
+bool sr_core_draining(const sr_core *core)
+{
+    return core->draining;
+}
+
+unsigned sr_core_connections(const sr_core *core)
+{
+    return core->nconns;
+}
+
+sr_conn *sr_core_first_conn(sr_core *core)
+{
+    return core->conns;
+}
+
+sr_store *sr_core_store(const sr_core *core)
+{
+    return core->store;
+}
+
 void sr_core_free(sr_core *core)
 {
     sr_core_abort_joins(core);
@@ -118,6 +131,11 @@ void sr_core_free(sr_core *core)
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);
     sr_limits_free(&core->limits);
+    while (core->spare_ops) {
+        sr_op *op = core->spare_ops;
+        core->spare_ops = op->next;
+        free(op);
+    }
     free(core);
 }
 

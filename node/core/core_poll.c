@@ -17,6 +17,7 @@
  *                     "Z <id>\n"                 close relay id
  * Order holds: a client sends its next POST after the previous one's answer,
  * and one node's PUBLISHes to one channel arrive in order. */
+#include "core_internal.h"
 #include "core_poll.h"
 #include "sr_eio_polling.h"
 #include "sr_log.h"
@@ -106,6 +107,11 @@ static uint64_t ping_interval_ms(const sr_core *core)
     return (uint64_t)core->cfg->heartbeat_interval * 1000;
 }
 
+size_t sr_conn_poll_max_payload(const sr_conn *c)
+{
+    return sr_poll_max_payload(c->core);
+}
+
 size_t sr_poll_max_payload(const sr_core *core)
 {
     size_t max = (size_t)core->cfg->max_message_bytes;
@@ -126,7 +132,7 @@ static void owner_handle(sr_core *core, char type, const char *from, unsigned lo
 static void requester_handle(sr_core *core, char type, unsigned long long id, unsigned status,
                              const char *body, size_t len);
 static void poll_answer_reader(struct sr_poll *p, unsigned status, const char *body, size_t len);
-static void on_published(const sr_reply *reply, void *arg);
+static void on_published(bool delivered, void *arg);
 
 /* Sends a message to node boot: a direct call when it is this node, else one
  * PUBLISH; a node that is gone (no subscriber) fails what was asked. */
@@ -138,8 +144,7 @@ static void send_to(sr_core *core, const char *boot, const char *head, size_t hl
     sr_buf_append(&m, head, hlen);
     sr_buf_append(&m, "\n", 1);
     sr_buf_append(&m, body, len);
-    if (sr_store_eio_publish(core->store, boot, m.data, m.len, on_published, op) < 0)
-        on_published(NULL, op);
+    sr_store_eio_publish(core->store, boot, m.data, m.len, on_published, op);
     sr_buf_free(&m);
 }
 
@@ -192,11 +197,11 @@ static void poll_end(sr_poll *p);
 static void requester_fail(sr_core *core, unsigned long long id);
 static void relay_fail(sr_core *core, unsigned long long id);
 
-/* The PUBLISH's reply: 0 receivers (or no Redis) means the other node is gone. */
-static void on_published(const sr_reply *reply, void *arg)
+/* The PUBLISH's answer: no receiver (or no Redis) means the other node is gone. */
+static void on_published(bool delivered, void *arg)
 {
     publish_op *op = arg;
-    bool gone = !reply || sr_reply_type(reply) != SR_REPLY_INT || sr_reply_int(reply) < 1;
+    bool gone = !delivered;
     if (gone && op->core->polls) {
         switch (op->kind) {
         case 'G':

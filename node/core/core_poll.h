@@ -27,6 +27,7 @@ bool sr_poll_http(sr_http_req *r, const sr_dialect *d);
 const char *sr_poll_sid(const sr_conn *c);
 /* The largest POST body a polling client may send (its maxPayload). */
 size_t sr_poll_max_payload(const sr_core *core);
+size_t sr_conn_poll_max_payload(const sr_conn *c);
 
 /* A WebSocket connection that upgrades polling session sid (its query has a
  * sid): the dialect hands every message to the relay and tells it when the

@@ -1,7 +1,15 @@
 /* dialect.h - a dialect adapts one seed system's wire protocol to the core.
  * It parses and builds frames and calls core functions; it never talks to
- * Redis and never sees the transport. A new dialect is one file plus one row
- * in dialects.c. */
+ * Redis and never sees the transport. A new dialect is its file(s) in
+ * node/dialects plus one row in dialects.c (and, with Redis records of its
+ * own, node/dialects/<dialect>_store.h implemented by
+ * node/redis/store_<dialect>.c: see the README, "Adding a dialect").
+ *
+ * node/dialects: compiled with node/dialects, the core's public headers
+ * (conn.h, session.h, http.h, this one) and config.h on the path, nothing
+ * else, so a dialect cannot name the store, a reply or a core-internal field.
+ * Its headers may be included by: node/dialects, node/redis (the
+ * <dialect>_store.h it implements), main.c (dialect_peersync.h's setup). */
 #ifndef SR_DIALECT_H
 #define SR_DIALECT_H
 
@@ -10,12 +18,17 @@
 
 struct sr_conn;
 struct sr_http_req;
+struct sr_json_doc;
 
 typedef struct sr_dialect {
     const char *name;  /* also the session kind in Redis keys */
     size_t state_size; /* per-connection state, zeroed, at conn->state */
     void (*open)(struct sr_conn *c);
     void (*message)(struct sr_conn *c, const char *data, size_t len, bool binary);
+    /* A text message already parsed as a JSON object with a string "type"
+     * (the first message on "/", parsed once to pick the dialect). May be
+     * NULL for a dialect that is never picked that way. */
+    void (*typed)(struct sr_conn *c, const struct sr_json_doc *doc, const char *type);
     /* The socket is gone (the core then leaves the session). May be NULL. */
     void (*close)(struct sr_conn *c);
     /* Another connection took this connection's member: send the error frame
@@ -28,7 +41,7 @@ typedef struct sr_dialect {
      * (and answers it, now or later). May be NULL. */
     bool (*http)(struct sr_http_req *r);
     /* Sends message in the dialect's error format: a limit the core enforces
-     * (core_limits.h) refuses the socket with it before closing. */
+     * (client_limits.h) refuses the socket with it before closing. */
     void (*error)(struct sr_conn *c, const char *message);
 } sr_dialect;
 
@@ -41,7 +54,6 @@ extern const size_t sr_dialect_count;
  * no_type is the dialect's words for a message without a usable type. Over
  * MAX_JSON_MEMBERS the socket is refused here (the returned error goes
  * nowhere: the socket is closing). */
-struct sr_json_doc;
 const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t len, bool binary,
                                    struct sr_json_doc *doc, char *type, size_t cap,
                                    const char *no_type);

@@ -17,11 +17,11 @@
  * connection's timer, which also closes sockets that never connect "/".
  * This file: Engine.IO, connecting "/" and the connection's end. The events
  * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
- * accounts and device records (store_accounts.h) are reached through
- * core_accounts.h. */
-#include "core.h"
-#include "core_accounts.h"
+ * accounts and device records are reached through devicesync_store.h. */
+#include "session.h"
+#include "client_limits.h"
 #include "core_poll.h"
+#include "devicesync_store.h"
 #include "dialect_devicesync.h"
 #include "sr_eio_polling.h"
 #include "sr_json.h"
@@ -37,7 +37,7 @@
 #define DS_JOIN_TRIES 4
 #define SID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
-#define STATE(c) ((sr_ds_state *)(c)->state)
+#define STATE(c) ((sr_ds_state *)sr_conn_state(c))
 
 /* 44{"message":…[,"data":{"reason":…}]}: the namespace connection is refused. */
 static void connect_error(sr_conn *c, const char *nsp, const char *message, const char *reason)
@@ -61,7 +61,7 @@ static void connect_error(sr_conn *c, const char *nsp, const char *message, cons
 
 static uint64_t ping_interval_ms(const sr_conn *c)
 {
-    return (uint64_t)c->core->cfg->heartbeat_interval * 1000;
+    return (uint64_t)sr_conn_config(c)->heartbeat_interval * 1000;
 }
 
 static uint64_t ping_timeout_ms(const sr_conn *c)
@@ -109,11 +109,13 @@ static void on_pong(sr_conn *c)
 
 static void args_list(const sr_conn *c, const char **args, int *n, int max)
 {
+    size_t len;
+    const char *all = sr_conn_args(c, &len);
     *n = 0;
-    for (size_t at = 0; at < c->args.len && *n < max;) {
-        const char *arg = c->args.data + at;
+    for (size_t at = 0; at < len && *n < max;) {
+        const char *arg = all + at;
         args[(*n)++] = arg;
-        at += strnlen(arg, c->args.len - at) + 1;
+        at += strnlen(arg, len - at) + 1;
     }
 }
 
@@ -133,7 +135,7 @@ static void ds_open(sr_conn *c)
     args_list(c, args, &n, 32);
     int rc = poll_sid ? SR_SIO_OK : sr_eio_args_check(args, n);
     if (rc < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_conn_close(c, SR_CLOSE_POLICY, sr_sio_strerror(rc));
         return;
     }
@@ -145,15 +147,15 @@ static void ds_open(sr_conn *c)
     sr_buf_init(&b);
     if (poll_sid)
         sr_eio_build_open_polling(&b, poll_sid, (unsigned)ping_interval_ms(c),
-                                  (unsigned)ping_timeout_ms(c), sr_poll_max_payload(c->core));
+                                  (unsigned)ping_timeout_ms(c), sr_conn_poll_max_payload(c));
     else
         sr_eio_build_open(&b, st->sid, (unsigned)ping_interval_ms(c), (unsigned)ping_timeout_ms(c),
-                          (size_t)c->core->cfg->max_message_bytes);
+                          (size_t)sr_conn_config(c)->max_message_bytes);
     sr_ds_send_buf(c, &b);
     sr_buf_free(&b);
     uint64_t now = sr_monotonic_ms();
     st->next_ping_ms = now + ping_interval_ms(c);
-    st->connect_deadline_ms = now + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    st->connect_deadline_ms = now + (uint64_t)sr_conn_config(c)->auth_timeout * 1000;
     schedule(c);
 }
 
@@ -196,7 +198,7 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
     sr_buf_printf(&b, ",{\"deviceId\":\"%s\",\"userId\":", st->device);
     sr_buf_append_json_string(&b, st->user, strlen(st->user));
     sr_buf_append_str(&b, ",");
-    sr_ds_append_state(&b, r->fields, 2);
+    sr_ds_append_state(&b, r->fields, r->nfields);
     sr_buf_append_str(&b, ",\"devices\":[");
     append_info_entry(&b, r, st->device, strlen(st->device));
     void *arg[2] = {&b, (void *)r};
@@ -209,9 +211,10 @@ static void send_restored(sr_conn *c, const sr_join_result *r)
 
 static void start_join(sr_conn *c, bool create);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     sr_ds_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if ((status == SR_ERR_UNKNOWN_SESSION || status == SR_ERR_EXISTS) &&
         st->join_tries < DS_JOIN_TRIES) {
         start_join(c, status == SR_ERR_UNKNOWN_SESSION); /* first device, or a race of two */
@@ -264,19 +267,18 @@ static void start_join(sr_conn *c, bool create)
         .member_info = info.data,
         .member_info_len = info.len,
     };
-    int rc = sr_session_join(c, &req, on_joined);
+    sr_session_join(c, &req, on_joined, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
     sr_buf_free(&info);
-    if (rc != SR_OK) refuse(c, sr_ds_status_message(SR_ERR_UNAVAILABLE));
 }
 
-/* reply: {device id, 1 new / 0 known}, or NULL (counted by the core) */
-static void on_device(sr_conn *c, const sr_reply *reply, void *arg)
+/* id: the device's id (SR_ERR_UNAVAILABLE is counted by the store) */
+static void on_device(sr_conn *c, int status, sr_span dev, void *arg)
 {
     sr_ds_state *st = STATE(c);
-    size_t len = 0;
-    const char *id = reply ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    size_t len = dev.len;
+    const char *id = status == SR_OK ? dev.p : NULL;
     if (!sr_conn_alive(c)) {
         /* nothing to do: the record's last seen is its connect time */
     } else if (!id || len > SR_DS_ID_LEN) {
@@ -306,17 +308,17 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     sr_json_doc auth;
     bool has_auth =
         p->data.type == SR_JSON_OBJECT && sr_json_parse(&auth, p->data.p, p->data.n) == 0;
-    static char token[SR_JWT_MAX_TOKEN + 1];
+    char token[SR_JWT_MAX_TOKEN + 1];
     bool bad = false;
     if (!auth_string(has_auth ? &auth : NULL, "token", token, sizeof token, &bad)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Authentication error", bad ? "malformed token" : "no token");
         return;
     }
     char user[SR_DS_MAX_USER + 1];
-    int rc = sr_ds_verify(c->core->cfg, token, strlen(token), user, sizeof user);
+    int rc = sr_ds_verify(sr_conn_config(c), token, strlen(token), user, sizeof user);
     if (rc < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Authentication error", sr_jwt_strerror(rc));
         return;
     }
@@ -332,7 +334,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     sr_json_doc idoc;
     if (info && (info_len > DS_MAX_INFO || sr_json_parse(&idoc, info, info_len) < 0 ||
                  idoc.root.type != SR_JSON_OBJECT)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Invalid deviceInfo: expected a JSON object", NULL);
         return;
     }
@@ -350,7 +352,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     long long last_seq = -1;
     const sr_json_span *ls = has_auth ? sr_json_get(&auth, "lastSeq") : NULL;
     if (ls && ls->type != SR_JSON_NULL && (sr_json_int(ls, &last_seq) < 0 || last_seq < 0)) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         connect_error(c, NULL, "Invalid lastSeq: expected a non-negative integer", NULL);
         return;
     }
@@ -368,7 +370,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
     else
         sr_buf_append_str(&st->info, "{}");
     st->phase = SR_DS_CONNECTING;
-    sr_store_device_args a = {
+    sr_accounts_device_args a = {
         .user = st->user,
         .requested = requested[0] ? requested : NULL,
         .new_id = new_id,
@@ -376,7 +378,7 @@ static void handle_connect(sr_conn *c, const sr_sio_packet *p)
         .info_len = st->info.len,
         .max_devices = SR_DS_MAX_DEVICES,
         .kind = SR_DS_KIND,
-        .claim_ms = (unsigned)c->core->cfg->auth_timeout * 1000u,
+        .claim_ms = (unsigned)sr_conn_config(c)->auth_timeout * 1000u,
     };
     sr_accounts_device_register(c, &a, on_device, NULL);
 }
@@ -389,7 +391,7 @@ static void handle_disconnect(sr_conn *c)
     sr_session_leave(c);
     if (st->registered) sr_accounts_device_seen(c, st->user, st->device);
     st->phase = SR_DS_OPEN;
-    st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)c->core->cfg->auth_timeout * 1000;
+    st->connect_deadline_ms = sr_monotonic_ms() + (uint64_t)sr_conn_config(c)->auth_timeout * 1000;
     schedule(c);
 }
 
@@ -402,7 +404,7 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     }
     if (binary) {
         if (!st->binary_refused) {
-            sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+            sr_conn_error(c, SR_ERROR_BAD_REQUEST);
             sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         }
         return;
@@ -427,15 +429,14 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     }
     if (rc == SR_SIO_ERR_BINARY) {
         st->binary_refused = true;
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_send_error(c, NULL, "Binary attachments are not supported");
         return;
     }
     if (rc < 0) {
         char text[160];
         snprintf(text, sizeof text, "Malformed packet: %s", sr_sio_strerror(rc));
-        sr_core_error(c->core,
-                      rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, rc == SR_SIO_ERR_JSON ? SR_ERROR_INVALID_JSON : SR_ERROR_BAD_REQUEST);
         sr_ds_send_error(c, NULL, text);
         return;
     }
@@ -490,7 +491,6 @@ static void ds_close(sr_conn *c)
     if (st->registered && st->phase == SR_DS_CONNECTED)
         sr_accounts_device_seen(c, st->user, st->device);
     sr_buf_free(&st->info);
-    sr_ds_ops_free(c);
 }
 
 static void ds_limit_error(sr_conn *c, const char *message)

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "sr_buf.h"
+#include "sr_field.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,8 +29,7 @@ struct sr_sio_packet;
 enum sr_ds_phase { SR_DS_OPEN, SR_DS_CONNECTING, SR_DS_CONNECTED };
 enum sr_ds_op_kind { SR_DS_OP_UPDATE, SR_DS_OP_REALTIME, SR_DS_OP_MESSAGE };
 
-/* A publish awaiting its reply. Replies come back in the order the publishes
- * went out (one Redis connection), so they wait in a FIFO. */
+/* A publish awaiting its reply: the argument of its callback. */
 typedef struct sr_ds_op {
     enum sr_ds_op_kind kind;
     long long ack;               /* the client's ack id, -1 for none */
@@ -49,9 +49,8 @@ typedef struct sr_ds_state {
     int join_tries;
     sr_buf info; /* deviceInfo JSON */
     uint64_t next_ping_ms, pong_deadline_ms, connect_deadline_ms;
-    bool binary_refused; /* drop the attachments that follow a refused binary packet */
-    sr_ds_op *ops;       /* ring of ops_cap, ops_count from ops_head */
-    size_t ops_head, ops_count, ops_cap;
+    bool binary_refused;         /* drop the attachments that follow a refused binary packet */
+    unsigned inflight;           /* publishes awaiting Redis (at most SR_DS_MAX_INFLIGHT) */
     struct sr_poll_relay *relay; /* a WebSocket upgrading a polling session (core_poll.h) */
 } sr_ds_state;
 
@@ -66,8 +65,6 @@ void sr_ds_send_ack(struct sr_conn *c, long long ack, const char *json, size_t l
 const char *sr_ds_status_message(int status);
 /* An EVENT packet on "/" of a connected socket. */
 void sr_ds_handle_event(struct sr_conn *c, const struct sr_sio_packet *p);
-/* Frees the publishes still waiting (the socket is gone). */
-void sr_ds_ops_free(struct sr_conn *c);
 
 /* Writes a random UUID v4 (lower case, 36 characters) to out (>= 37 bytes). */
 int sr_ds_uuid(char *out);
@@ -82,9 +79,7 @@ int sr_ds_sign(const sr_config *cfg, const char *user, const char *email, char *
 /* The dialect's REST endpoints (the dialect's http hook). */
 bool sr_ds_http(struct sr_http_req *r);
 /* Appends "sessionData":{key:state},"versions":{key:n} from the session
- * hash's field/value list starting at element first (session-restored and
- * GET /api/session say the same). */
-struct sr_reply;
-void sr_ds_append_state(sr_buf *b, const struct sr_reply *fields, size_t first);
+ * hash's fields (session-restored and GET /api/session say the same). */
+void sr_ds_append_state(sr_buf *b, const sr_field *fields, size_t n);
 
 #endif

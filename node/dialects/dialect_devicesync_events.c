@@ -7,10 +7,9 @@
  *   realtime-event                     publish to "*"
  *   device-message                     publish to member targetDeviceId, which
  *                                      must be online (to_online)
- * The publishes' replies are matched to their events through a FIFO (see
- * sr_ds_op); an event that asked for an ack gets one, success or not. */
-#include "core.h"
-#include "core_metrics.h"
+ * Each publish carries its event's sr_ds_op as the callback's argument; an
+ * event that asked for an ack gets one, success or not. */
+#include "session.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_socketio.h"
@@ -18,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STATE(c) ((sr_ds_state *)(c)->state)
+#define STATE(c) ((sr_ds_state *)sr_conn_state(c))
 
 /* ---------- frames ---------- */
 
@@ -92,32 +91,17 @@ const char *sr_ds_status_message(int status)
 
 /* ---------- events ---------- */
 
-static sr_ds_op *op_push(sr_conn *c, enum sr_ds_op_kind kind, long long ack)
+/* A publish's op, the argument of on_published; NULL when too many are under way. */
+static sr_ds_op *op_new(sr_conn *c, enum sr_ds_op_kind kind, long long ack)
 {
     sr_ds_state *st = STATE(c);
-    if (st->ops_count == SR_DS_MAX_INFLIGHT) return NULL;
-    if (st->ops_count == st->ops_cap) { /* grow, unwrapping the ring */
-        size_t cap = st->ops_cap ? st->ops_cap * 2 : 8;
-        sr_ds_op *ops = sr_xmalloc(cap * sizeof *ops);
-        for (size_t i = 0; i < st->ops_count; i++)
-            ops[i] = st->ops[(st->ops_head + i) % st->ops_cap];
-        free(st->ops);
-        st->ops = ops;
-        st->ops_cap = cap;
-        st->ops_head = 0;
-    }
-    sr_ds_op *op = &st->ops[(st->ops_head + st->ops_count++) % st->ops_cap];
-    memset(op, 0, sizeof *op);
+    if (st->inflight == SR_DS_MAX_INFLIGHT) return NULL;
+    st->inflight++;
+    sr_ds_op *op = sr_xcalloc(1, sizeof *op);
     op->kind = kind;
     op->ack = ack;
     op->base_version = -1;
     return op;
-}
-
-/* Forgets the newest op again (its publish was refused at once). */
-static void op_drop_last(sr_conn *c)
-{
-    STATE(c)->ops_count--;
 }
 
 static void on_update_done(sr_conn *c, const sr_ds_op *op, const sr_publish_result *r)
@@ -174,33 +158,24 @@ static void on_update_done(sr_conn *c, const sr_ds_op *op, const sr_publish_resu
     sr_buf_free(&args);
 }
 
-static void on_published(sr_conn *c, const sr_publish_result *r)
+static void on_published(sr_conn *c, const sr_publish_result *r, void *arg)
 {
-    sr_ds_state *st = STATE(c);
-    if (!st->ops_count) return;
-    sr_ds_op op = st->ops[st->ops_head];
-    st->ops_head = (st->ops_head + 1) % st->ops_cap;
-    st->ops_count--;
-    if (op.kind == SR_DS_OP_UPDATE) {
-        on_update_done(c, &op, r);
+    sr_ds_op *op = arg;
+    STATE(c)->inflight--;
+    if (!sr_conn_alive(c)) {
+        /* the socket is gone: nobody to answer */
+    } else if (op->kind == SR_DS_OP_UPDATE) {
+        on_update_done(c, op, r);
     } else if (r->status == SR_OK) {
         char json[64];
         int n = snprintf(json, sizeof json, "{\"success\":true,\"seq\":%llu}",
                          (unsigned long long)r->seq);
-        sr_ds_send_ack(c, op.ack, json, (size_t)n);
+        sr_ds_send_ack(c, op->ack, json, (size_t)n);
     } else {
-        sr_ds_fail(c, op.ack, op.kind == SR_DS_OP_MESSAGE ? "device-message" : "realtime-event",
+        sr_ds_fail(c, op->ack, op->kind == SR_DS_OP_MESSAGE ? "device-message" : "realtime-event",
                    sr_ds_status_message(r->status));
     }
-}
-
-static void publish(sr_conn *c, sr_publish_request *req, long long ack, const char *event)
-{
-    int rc = sr_session_publish(c, req, on_published);
-    if (rc != SR_OK) {
-        op_drop_last(c);
-        sr_ds_fail(c, ack, event, sr_ds_status_message(rc));
-    }
+    free(op);
 }
 
 static const char *span_or_null(const sr_json_span *v, size_t *len)
@@ -244,7 +219,7 @@ static void handle_update(sr_conn *c, const sr_json_doc *doc, long long ack)
         sr_ds_fail(c, ack, ev, "Invalid version: expected a non-negative integer");
         return;
     }
-    sr_ds_op *op = op_push(c, SR_DS_OP_UPDATE, ack);
+    sr_ds_op *op = op_new(c, SR_DS_OP_UPDATE, ack);
     if (!op) {
         sr_ds_fail(c, ack, ev, "Too many requests in flight");
         return;
@@ -276,7 +251,7 @@ static void handle_update(sr_conn *c, const sr_json_doc *doc, long long ack)
         .state_check = base >= 0 ? SR_STATE_VERSION : SR_STATE_ANY,
         .state_version = base >= 0 ? (uint64_t)base : 0,
     };
-    publish(c, &req, ack, ev);
+    sr_session_publish(c, &req, on_published, op);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }
@@ -285,7 +260,8 @@ static void handle_update(sr_conn *c, const sr_json_doc *doc, long long ack)
 static void handle_realtime(sr_conn *c, const sr_json_doc *doc, long long ack)
 {
     sr_ds_state *st = STATE(c);
-    if (!op_push(c, SR_DS_OP_REALTIME, ack)) {
+    sr_ds_op *op = op_new(c, SR_DS_OP_REALTIME, ack);
+    if (!op) {
         sr_ds_fail(c, ack, "realtime-event", "Too many requests in flight");
         return;
     }
@@ -303,7 +279,7 @@ static void handle_realtime(sr_conn *c, const sr_json_doc *doc, long long ack)
     const char *parts[] = {head.data, type, payload_name, payload, mid.data, tail};
     size_t lens[] = {head.len, tlen, sizeof payload_name - 1, plen, mid.len, sizeof tail - 1};
     sr_publish_request req = {.to = "*", .seq_after = 5, .nparts = 6, .parts = parts, .lens = lens};
-    publish(c, &req, ack, "realtime-event");
+    sr_session_publish(c, &req, on_published, op);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }
@@ -329,7 +305,7 @@ static void handle_message(sr_conn *c, const sr_json_doc *doc, long long ack)
         sr_ds_fail(c, ack, ev, "targetDeviceId is this device");
         return;
     }
-    sr_ds_op *op = op_push(c, SR_DS_OP_MESSAGE, ack);
+    sr_ds_op *op = op_new(c, SR_DS_OP_MESSAGE, ack);
     if (!op) {
         sr_ds_fail(c, ack, ev, "Too many requests in flight");
         return;
@@ -350,7 +326,7 @@ static void handle_message(sr_conn *c, const sr_json_doc *doc, long long ack)
     size_t lens[] = {head.len, mlen, mid.len, sizeof tail - 1};
     sr_publish_request req = {
         .to = to, .to_online = true, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
-    publish(c, &req, ack, ev);
+    sr_session_publish(c, &req, on_published, op);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }
@@ -364,14 +340,14 @@ void sr_ds_handle_event(sr_conn *c, const sr_sio_packet *p)
     if (!update && !realtime && !message) {
         char text[SR_SIO_MAX_EVENT + 32];
         snprintf(text, sizeof text, "Unknown event: %s", p->event);
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_fail(c, p->ack_id, p->event, text);
         return;
     }
     sr_json_doc doc;
     if (p->argc < 1 || p->arg.type != SR_JSON_OBJECT ||
         sr_json_parse(&doc, p->arg.p, p->arg.n) < 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         sr_ds_fail(c, p->ack_id, p->event, "Invalid payload: expected an object");
         return;
     }
@@ -381,12 +357,4 @@ void sr_ds_handle_event(sr_conn *c, const sr_sio_packet *p)
         handle_realtime(c, &doc, p->ack_id);
     else
         handle_message(c, &doc, p->ack_id);
-}
-
-void sr_ds_ops_free(sr_conn *c)
-{
-    sr_ds_state *st = STATE(c);
-    free(st->ops);
-    st->ops = NULL;
-    st->ops_count = st->ops_cap = st->ops_head = 0;
 }

@@ -3,14 +3,14 @@
  * state, health, the tokens both sides use, and the 400 that tells
  * long-polling clients to use the WebSocket transport.
  *
- * Accounts are kept in Redis without a TTL (store_accounts.h, reached through
- * core_accounts.h), passwords as scrypt records (sr_password.h). Hashing takes
- * about 50 ms on the event loop, so register and login are rate limited per
- * client IP across the cluster (AUTH_RATE_LIMIT a minute) before any hashing
- * happens. */
-#include "core.h"
-#include "core_accounts.h"
+ * Accounts are kept in Redis without a TTL (devicesync_store.h), passwords as scrypt records
+ * (sr_password.h). Hashing takes about 50 ms on the event loop, so register and login are rate
+ * limited per client IP across the cluster (AUTH_RATE_LIMIT a minute) before any hashing happens.
+ */
+#include "http.h"
+#include "session.h"
 #include "core_poll.h"
+#include "devicesync_store.h"
 #include "dialect_devicesync.h"
 #include "sr_json.h"
 #include "sr_jwt.h"
@@ -119,7 +119,7 @@ static void respond_error(sr_http_req *r, unsigned status, const char *message)
     sr_buf_free(&b);
 }
 
-/* Redis did not answer (core_accounts.h counted it). */
+/* Redis did not answer (the store counted it). */
 static void unavailable(sr_http_req *r)
 {
     respond_error(r, 503, "Service unavailable");
@@ -134,7 +134,7 @@ static bool authorized(sr_http_req *r, char *user, size_t cap)
         respond_error(r, 401, "Authorization: Bearer <token> required");
         return false;
     }
-    int rc = sr_ds_verify(r->core->cfg, token, len, user, cap);
+    int rc = sr_ds_verify(sr_http_config(r), token, len, user, cap);
     if (rc < 0) {
         char text[120];
         snprintf(text, sizeof text, "Invalid token: %s", sr_jwt_strerror(rc));
@@ -181,7 +181,7 @@ static void auth_op_free(auth_op *op)
 static void respond_token(sr_http_req *r, auth_op *op, unsigned status)
 {
     char *token = NULL;
-    if (sr_ds_sign(r->core->cfg, op->user, op->email, &token) < 0) {
+    if (sr_ds_sign(sr_http_config(r), op->user, op->email, &token) < 0) {
         respond_error(r, 500, "Could not sign a token");
         return;
     }
@@ -199,12 +199,12 @@ static void respond_token(sr_http_req *r, auth_op *op, unsigned status)
     free(token);
 }
 
-static void on_created(sr_http_req *r, const sr_reply *reply, void *arg)
+static void on_created(sr_http_req *r, int status, bool created, void *arg)
 {
     auth_op *op = arg;
-    if (!reply)
+    if (status != SR_OK)
         unavailable(r);
-    else if (sr_reply_int(reply) == 0)
+    else if (!created)
         respond_error(r, 409, "Email already registered");
     else
         respond_token(r, op, 201);
@@ -212,34 +212,28 @@ static void on_created(sr_http_req *r, const sr_reply *reply, void *arg)
 }
 
 /* A record the login of an unknown email is checked against, so that it
- * costs as much as a real one and timing does not tell which emails exist. */
-static const char *dummy_record(void)
-{
-    static char record[SR_PASSWORD_STORED_MAX];
-    if (!record[0] && sr_password_hash("not a password", 14, record, sizeof record) < 0)
-        record[0] = '\0';
-    return record;
-}
+ * costs as much as a real one and timing does not tell which emails exist:
+ * "not a password" hashed with the default parameters and a fixed salt. */
+#define DUMMY_RECORD                                                                               \
+    "scrypt$14$8$1$c3luY3JlbGF5LWR1bW15IQ==$9YSKv0v/Uo3G9B8F3ul/JoYtBdwqnEiYpXBJZbSrAAM="
 
-static void on_account(sr_http_req *r, const sr_reply *reply, void *arg)
+static void on_account(sr_http_req *r, int status, const sr_account *a, void *arg)
 {
     auth_op *op = arg;
-    if (!reply) {
+    if (status != SR_OK) {
         unavailable(r);
         auth_op_free(op);
         return;
     }
-    size_t idlen = 0, plen = 0, clen = 0;
-    const char *id = sr_reply_field(reply, 0, "id", &idlen);
-    const char *stored = sr_reply_field(reply, 0, "password", &plen);
-    const char *created = sr_reply_field(reply, 0, "created", &clen);
+    size_t idlen = a->id.len, plen = a->password.len, clen = a->created.len;
+    const char *id = a->id.p, *stored = a->password.p, *created = a->created.p;
     char record[SR_PASSWORD_STORED_MAX];
     bool known = id && stored && idlen <= SR_DS_ID_LEN && plen < sizeof record;
     if (known) {
         memcpy(record, stored, plen);
         record[plen] = '\0';
     } else {
-        snprintf(record, sizeof record, "%s", dummy_record());
+        snprintf(record, sizeof record, "%s", DUMMY_RECORD);
     }
     int rc = sr_password_verify(op->password, op->password_len, record);
     if (!known || rc != SR_PASSWORD_OK) {
@@ -256,13 +250,13 @@ static void on_account(sr_http_req *r, const sr_reply *reply, void *arg)
     auth_op_free(op);
 }
 
-static void on_attempt(sr_http_req *r, const sr_reply *reply, void *arg)
+static void on_attempt(sr_http_req *r, int status, long long count, void *arg)
 {
     auth_op *op = arg;
-    if (!reply) {
+    if (status != SR_OK) {
         unavailable(r);
-    } else if (sr_reply_int(reply) > r->core->cfg->auth_rate_limit) {
-        sr_core_error(r->core, SR_ERROR_RATE_LIMITED);
+    } else if (count > sr_http_config(r)->auth_rate_limit) {
+        sr_http_error(r, SR_ERROR_RATE_LIMITED);
         respond_error(r, 429, "Too many attempts, try again in a minute");
     } else if (op->login) {
         sr_accounts_get(r, op->email, on_account, op);
@@ -294,13 +288,13 @@ static void handle_auth(sr_http_req *r, bool login)
     sr_json_doc doc;
     if (r->body.len == 0 || sr_json_parse(&doc, r->body.data, r->body.len) < 0 ||
         doc.root.type != SR_JSON_OBJECT) {
-        sr_core_error(r->core, SR_ERROR_INVALID_JSON);
+        sr_http_error(r, SR_ERROR_INVALID_JSON);
         respond_error(r, 400, "Invalid JSON body: expected {\"email\":…,\"password\":…}");
         return;
     }
     const sr_json_span *email = sr_json_get(&doc, "email"), *pw = sr_json_get(&doc, "password");
     if (!email || !pw || email->type != SR_JSON_STRING || pw->type != SR_JSON_STRING) {
-        sr_core_error(r->core, SR_ERROR_BAD_REQUEST);
+        sr_http_error(r, SR_ERROR_BAD_REQUEST);
         respond_error(r, 400, "Email and password are required");
         return;
     }
@@ -313,7 +307,7 @@ static void handle_auth(sr_http_req *r, bool login)
     else if (plen < 0 || (!login && plen < MIN_PASSWORD) || (login && plen == 0))
         problem = login ? "Invalid password" : "Password must be 8 to 1024 bytes long";
     if (problem) {
-        sr_core_error(r->core, SR_ERROR_BAD_REQUEST);
+        sr_http_error(r, SR_ERROR_BAD_REQUEST);
         respond_error(r, 400, problem);
         OPENSSL_cleanse(op->password, sizeof op->password);
         free(op);
@@ -328,25 +322,23 @@ static void handle_auth(sr_http_req *r, bool login)
 
 /* ---------- GET /api/devices ---------- */
 
-static void on_devices(sr_http_req *r, const sr_reply *reply, void *arg)
+static void on_devices(sr_http_req *r, int status, const sr_device *d, size_t n, void *arg)
 {
-    if (!reply) {
+    if (status != SR_OK) {
         unavailable(r);
         return;
     }
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, "{\"devices\":[");
-    size_t n = sr_reply_count(reply), count = 0;
-    for (size_t i = 0; i + 4 < n; i += 5) {
-        size_t idlen, ilen, flen, llen;
-        const char *id = sr_reply_str(sr_reply_at(reply, i), &idlen);
-        const char *info = sr_reply_str(sr_reply_at(reply, i + 1), &ilen);
-        const char *first = sr_reply_str(sr_reply_at(reply, i + 2), &flen);
-        const char *last = sr_reply_str(sr_reply_at(reply, i + 3), &llen);
-        bool online = sr_reply_int(sr_reply_at(reply, i + 4)) == 1;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t idlen = d[i].id.len, ilen = d[i].info.len, flen = d[i].first_seen.len,
+               llen = d[i].last_seen.len;
+        const char *id = d[i].id.p, *info = d[i].info.p, *first = d[i].first_seen.p,
+                   *last = d[i].last_seen.p;
+        bool online = d[i].online;
         sr_json_doc doc;
-        if (!id) continue;
         sr_buf_append_str(&b, count++ ? ",{\"deviceId\":" : "{\"deviceId\":");
         sr_buf_append_json_string(&b, id, idlen);
         sr_buf_append_str(&b, ",\"deviceInfo\":");
@@ -374,10 +366,10 @@ static void on_devices(sr_http_req *r, const sr_reply *reply, void *arg)
 /* ---------- GET /api/session ---------- */
 
 /* {"userId":…,"sessionData":{key:state},"versions":{key:n}}; arg: the user id (freed here) */
-static void on_session(sr_http_req *r, const sr_reply *reply, void *arg)
+static void on_session(sr_http_req *r, int status, const sr_field *f, size_t n, void *arg)
 {
     char *user = arg;
-    if (!reply) {
+    if (status != SR_OK) {
         unavailable(r);
     } else {
         sr_buf b;
@@ -385,7 +377,7 @@ static void on_session(sr_http_req *r, const sr_reply *reply, void *arg)
         sr_buf_append_str(&b, "{\"userId\":");
         sr_buf_append_json_string(&b, user, strlen(user));
         sr_buf_append_str(&b, ",");
-        sr_ds_append_state(&b, reply, 0);
+        sr_ds_append_state(&b, f, n);
         sr_buf_append_str(&b, "}");
         sr_http_respond(r, 200, NULL, b.data, b.len);
         sr_buf_free(&b);
@@ -448,7 +440,7 @@ bool sr_ds_http(sr_http_req *r)
         } else {
             sr_buf b;
             sr_buf_init(&b);
-            sr_core_health_json(r->core, &b);
+            sr_http_health_json(r, &b);
             sr_http_respond(r, 200, NULL, b.data, b.len);
             sr_buf_free(&b);
         }
@@ -458,19 +450,17 @@ bool sr_ds_http(sr_http_req *r)
     return true;
 }
 
-void sr_ds_append_state(sr_buf *b, const sr_reply *fields, size_t first)
+void sr_ds_append_state(sr_buf *b, const sr_field *fields, size_t n)
 {
     sr_buf versions;
     sr_buf_init(&versions);
     sr_buf_append_str(b, "\"sessionData\":{");
     bool empty = true;
-    size_t n = sr_reply_count(fields);
-    for (size_t i = first; i + 1 < n; i += 2) {
-        size_t klen, vlen;
-        const char *k = sr_reply_str(sr_reply_at(fields, i), &klen);
-        const char *v = sr_reply_str(sr_reply_at(fields, i + 1), &vlen);
+    for (size_t i = 0; i < n; i++) {
+        size_t klen = fields[i].name.len, vlen = fields[i].value.len;
+        const char *k = fields[i].name.p, *v = fields[i].value.p;
         sr_json_doc doc;
-        if (!k || !v || klen < 3 || k[1] != ':') continue;
+        if (klen < 3 || k[1] != ':') continue;
         if (k[0] == 's') {
             if (!empty) sr_buf_append_str(b, ",");
             empty = false;
@@ -483,7 +473,9 @@ void sr_ds_append_state(sr_buf *b, const sr_reply *fields, size_t first)
         } else if (k[0] == 'v') {
             if (versions.len) sr_buf_append_str(&versions, ",");
             sr_buf_append_json_string(&versions, k + 2, klen - 2);
-            sr_buf_printf(&versions, ":%lld", strtoll(v, NULL, 10));
+            char num[24];
+            snprintf(num, sizeof num, "%.*s", (int)(vlen < sizeof num ? vlen : sizeof num - 1), v);
+            sr_buf_printf(&versions, ":%lld", strtoll(num, NULL, 10));
         }
     }
     sr_buf_append_str(b, "},\"versions\":{");

@@ -7,7 +7,7 @@
  * atomic step that relays it (one round trip), so a member on any node can
  * ask for it again. Members are server-made ids; a client that presents its
  * memberId and lastSeq on JOIN_SESSION resumes where it left off. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_random.h"
 
@@ -24,7 +24,7 @@ typedef struct mirror_state {
     bool resuming; /* the client named its memberId: the backlog brings it up to date */
 } mirror_state;
 
-#define STATE(c) ((mirror_state *)(c)->state)
+#define STATE(c) ((mirror_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -58,9 +58,10 @@ static void send_view(sr_conn *c, const char *type, const char *payload, size_t 
 static void start_join(sr_conn *c, const char *id, const char *member, bool has_last_seq,
                        long long last_seq);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     mirror_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) { /* a 36^6 collision: draw again */
         start_join(c, NULL, NULL, false, 0);
         return;
@@ -112,8 +113,7 @@ static void start_join(sr_conn *c, const char *id, const char *member, bool has_
         .last_seq = last_seq > 0 ? (uint64_t)last_seq : 0,
         .max_members = MIRROR_MAX_MEMBERS,
     };
-    int rc = sr_session_join(c, &req, on_joined);
-    if (rc != SR_OK) send_status_error(c, rc);
+    sr_session_join(c, &req, on_joined, NULL);
 }
 
 /* A session id as clients type it: trimmed, any case. */
@@ -142,7 +142,7 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     char id[MIRROR_ID_LEN + 1], member[16];
     const sr_json_span *m = sr_json_get(doc, "memberId"), *last = sr_json_get(doc, "lastSeq");
     long long last_seq = 0;
-    if (c->join_state == SR_CONN_JOINING) {
+    if (sr_conn_joining(c)) {
         send_status_error(c, SR_ERR_BUSY);
         return;
     }
@@ -169,7 +169,7 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
 static bool in_session(sr_conn *c, const sr_json_doc *doc)
 {
     char id[MIRROR_ID_LEN + 1];
-    if (c->join_state != SR_CONN_JOINED || !read_session_id(sr_json_get(doc, "sessionId"), id) ||
+    if (!sr_conn_joined(c) || !read_session_id(sr_json_get(doc, "sessionId"), id) ||
         strcmp(id, STATE(c)->session) != 0) {
         send_error(c, "Not a member of this session");
         return false;
@@ -177,9 +177,9 @@ static bool in_session(sr_conn *c, const sr_json_doc *doc)
     return true;
 }
 
-static void on_viewed(sr_conn *c, const sr_publish_result *r)
+static void on_viewed(sr_conn *c, const sr_publish_result *r, void *arg)
 {
-    if (r->status != SR_OK) send_status_error(c, r->status);
+    if (r->status != SR_OK && sr_conn_alive(c)) send_status_error(c, r->status);
 }
 
 /* {"type":"VIEW_CUSTOMER","sessionId":"…","payload":<original bytes>,"seq":N} */
@@ -208,16 +208,39 @@ static void handle_view(sr_conn *c, const sr_json_doc *doc, const char *type, co
         .state_value = payload->p,
         .state_value_len = payload->n,
     };
-    int rc = sr_session_publish(c, &req, on_viewed);
-    if (rc != SR_OK) send_status_error(c, rc);
+    sr_session_publish(c, &req, on_viewed, NULL);
 }
 
-static void on_customer(sr_conn *c, int status, const char *value, size_t len, uint64_t version)
+static void on_customer(sr_conn *c, int status, const char *value, size_t len, uint64_t version,
+                        void *arg)
 {
-    if (status != SR_OK)
+    if (!sr_conn_alive(c))
+        return;
+    else if (status != SR_OK)
         send_status_error(c, status);
     else
         send_view(c, "VIEW_CUSTOMER", value, len);
+}
+
+static void mirror_typed(sr_conn *c, const sr_json_doc *doc, const char *type)
+{
+    if (!strcmp(type, "CREATE_SESSION")) {
+        if (sr_conn_joining(c))
+            send_status_error(c, SR_ERR_BUSY);
+        else
+            start_join(c, NULL, NULL, false, 0);
+    } else if (!strcmp(type, "JOIN_SESSION")) {
+        handle_join(c, doc);
+    } else if (!strcmp(type, "VIEW_CUSTOMER")) {
+        handle_view(c, doc, "VIEW_CUSTOMER", "customer");
+    } else if (!strcmp(type, "VIEW_PRODUCT")) {
+        handle_view(c, doc, "VIEW_PRODUCT", "product");
+    } else if (!strcmp(type, "REQUEST_CUSTOMER_UPDATE")) {
+        if (in_session(c, doc)) sr_session_state(c, "customer", on_customer, NULL);
+    } else {
+        char msg[128];
+        send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
+    }
 }
 
 static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary)
@@ -226,30 +249,10 @@ static void mirror_message(sr_conn *c, const char *data, size_t len, bool binary
     char type[64];
     const char *error =
         sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type, "Missing type");
-    if (error) {
+    if (error)
         send_error(c, error);
-        return;
-    }
-    if (!strcmp(type, "CREATE_SESSION")) {
-        if (c->join_state == SR_CONN_JOINING)
-            send_status_error(c, SR_ERR_BUSY);
-        else
-            start_join(c, NULL, NULL, false, 0);
-    } else if (!strcmp(type, "JOIN_SESSION")) {
-        handle_join(c, &doc);
-    } else if (!strcmp(type, "VIEW_CUSTOMER")) {
-        handle_view(c, &doc, "VIEW_CUSTOMER", "customer");
-    } else if (!strcmp(type, "VIEW_PRODUCT")) {
-        handle_view(c, &doc, "VIEW_PRODUCT", "product");
-    } else if (!strcmp(type, "REQUEST_CUSTOMER_UPDATE")) {
-        if (in_session(c, &doc)) {
-            int rc = sr_session_state(c, "customer", on_customer);
-            if (rc != SR_OK) send_status_error(c, rc);
-        }
-    } else {
-        char msg[128];
-        send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
-    }
+    else
+        mirror_typed(c, &doc, type);
 }
 
 static void mirror_superseded(sr_conn *c)
@@ -266,6 +269,7 @@ const sr_dialect sr_dialect_mirror = {
     .name = "mirror",
     .state_size = sizeof(mirror_state),
     .message = mirror_message,
+    .typed = mirror_typed,
     .superseded = mirror_superseded,
     .ended = mirror_ended,
     .error = send_error,

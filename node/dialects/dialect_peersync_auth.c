@@ -2,7 +2,8 @@
  * (loaded once at start, shared by every connection of the node), token
  * verification with the seed's error codes, and the REST endpoints of seed
  * 003: the public key, token verification and dev tokens (DEV_TOKENS=1). */
-#include "core.h"
+#include "http.h"
+#include "session.h"
 #include "dialect_peersync.h"
 #include "sr_jwt.h"
 #include "sr_log.h"
@@ -35,7 +36,7 @@ void sr_peersync_teardown(void)
     rs256 = NULL;
 }
 
-bool peersync_valid_user(const char *user)
+bool sr_peersync_valid_user(const char *user)
 {
     size_t n = strlen(user);
     if (n == 0 || n > PEERSYNC_USER_MAX) return false;
@@ -54,8 +55,8 @@ static bool claim_string(json_t *claims, const char *name, char *out, size_t cap
     return true;
 }
 
-int peersync_verify(const char *token, size_t len, peersync_identity *who, const char **code,
-                    const char **message)
+int sr_peersync_verify(const char *token, size_t len, peersync_identity *who, const char **code,
+                       const char **message)
 {
     json_t *claims = NULL;
     memset(who, 0, sizeof *who);
@@ -78,7 +79,7 @@ int peersync_verify(const char *token, size_t len, peersync_identity *who, const
         claim_string(claims, "displayName", who->display_name, sizeof who->display_name);
     who->has_email = claim_string(claims, "email", who->email, sizeof who->email);
     json_decref(claims);
-    if (!named || !peersync_valid_user(who->user)) {
+    if (!named || !sr_peersync_valid_user(who->user)) {
         *code = "ERR_1002";
         *message = "Token invalid: no valid userId";
         return -1;
@@ -107,7 +108,7 @@ static void verify_endpoint(sr_http_req *r)
     const char *token = sr_http_bearer(r, &len);
     peersync_identity who;
     const char *code = "ERR_1001", *message = "Token missing";
-    if (!token || peersync_verify(token, len, &who, &code, &message) < 0) {
+    if (!token || sr_peersync_verify(token, len, &who, &code, &message) < 0) {
         respond_json(r, 401,
                      json_pack("{s:b,s:s,s:s}", "valid", 0, "code", code, "message", message));
         return;
@@ -127,7 +128,7 @@ static void dev_token_endpoint(sr_http_req *r)
     json_t *name = json_object_get(body, "displayName");
     if (!json_is_object(body) || !json_is_string(user) ||
         strlen(json_string_value(user)) != json_string_length(user) ||
-        !peersync_valid_user(json_string_value(user)) || (email && !json_is_string(email)) ||
+        !sr_peersync_valid_user(json_string_value(user)) || (email && !json_is_string(email)) ||
         (name && !json_is_string(name))) {
         json_decref(body);
         respond_json(r, 400,
@@ -154,7 +155,7 @@ static void dev_token_endpoint(sr_http_req *r)
     free(token);
 }
 
-bool peersync_http(sr_http_req *r)
+bool sr_peersync_http(sr_http_req *r)
 {
     static const char prefix[] = "/api/v1/auth/";
     if (strncmp(r->path, prefix, sizeof prefix - 1) != 0) return false;
@@ -168,7 +169,7 @@ bool peersync_http(sr_http_req *r)
     } else if (!strcmp(what, "verify")) {
         if (!get) goto not_allowed;
         verify_endpoint(r);
-    } else if (!strcmp(what, "dev-token") && r->core->cfg->dev_tokens) {
+    } else if (!strcmp(what, "dev-token") && sr_http_config(r)->dev_tokens) {
         if (strcmp(r->method, "POST") != 0) goto not_allowed;
         dev_token_endpoint(r);
     } else {

@@ -7,7 +7,7 @@
  * the initiator too, and flip the session's "recording" state in the same
  * atomic step, so a second start (or a stop while idle) fails even when the
  * two devices sit on different nodes. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_random.h"
 
@@ -27,7 +27,7 @@ typedef struct recording_state {
     long long last_seq;
 } recording_state;
 
-#define STATE(c) ((recording_state *)(c)->state)
+#define STATE(c) ((recording_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -109,9 +109,10 @@ static void own_info(sr_buf *b, const recording_state *st)
 
 static void start_join(sr_conn *c, bool create);
 
-static void on_joined(sr_conn *c, int status, const sr_join_result *r)
+static void on_joined(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     recording_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) {
         if (st->host_join_existing) {
             /* the host's id is taken: join it, but as a guess counts (a host
@@ -168,11 +169,10 @@ static void start_join(sr_conn *c, bool create)
         .member_info = info.data,
         .member_info_len = info.len,
     };
-    int rc = sr_session_join(c, &req, on_joined);
+    sr_session_join(c, &req, on_joined, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
     sr_buf_free(&info);
-    if (rc != SR_OK) send_status_error(c, rc);
 }
 
 /* Session ids are 6 alphanumeric characters in the seed, made by the server
@@ -196,11 +196,11 @@ static void handle_join(sr_conn *c, const sr_json_doc *doc)
     long long last_seq = 0;
     int n;
 
-    if (c->join_state == SR_CONN_JOINING) {
+    if (sr_conn_joining(c)) {
         send_status_error(c, SR_ERR_BUSY);
         return;
     }
-    if (c->join_state == SR_CONN_JOINED) { /* a device records in one session per socket */
+    if (sr_conn_joined(c)) { /* a device records in one session per socket */
         send_error(c, "Already in a session");
         return;
     }
@@ -267,8 +267,9 @@ unavailable:
 /* One callback for start and stop (replies come back in order, but a socket
  * may have several commands under way): a failed check tells which by the
  * state it found. */
-static void on_recorded(sr_conn *c, const sr_publish_result *r)
+static void on_recorded(sr_conn *c, const sr_publish_result *r, void *arg)
 {
+    if (!sr_conn_alive(c)) return;
     bool recording = r->current && r->current_len == 4 && !memcmp(r->current, "true", 4);
     if (r->status == SR_ERR_CONFLICT)
         send_error(c, recording ? "Already recording" : "Not recording");
@@ -281,7 +282,7 @@ static void on_recorded(sr_conn *c, const sr_publish_result *r)
 static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
 {
     recording_state *st = STATE(c);
-    if (c->join_state != SR_CONN_JOINED) {
+    if (!sr_conn_joined(c)) {
         send_error(c, "Not in a session");
         return;
     }
@@ -323,8 +324,7 @@ static void handle_recording(sr_conn *c, const sr_json_doc *doc, bool start)
         .state_operand = "true",
         .state_operand_len = 4,
     };
-    int rc = sr_session_publish(c, &req, on_recorded);
-    if (rc != SR_OK) on_recorded(c, &(sr_publish_result){.status = rc});
+    sr_session_publish(c, &req, on_recorded, NULL);
     sr_buf_free(&head);
     sr_buf_free(&mid);
 }

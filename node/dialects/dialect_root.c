@@ -3,7 +3,7 @@
  * The first message with a type decides: an upper-case type (CREATE_SESSION,
  * JOIN_SESSION...) is mirror, anything else token sync. Until then errors
  * are answered in token sync's format, the original tenant of "/". */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 
 #include <ctype.h>
@@ -17,19 +17,23 @@ static bool upper_case(const char *s)
     return true;
 }
 
+/* The message is parsed here once: a typed one goes to the chosen dialect as
+ * it is; anything else is token sync's to answer with its error ("/" stays
+ * open, undecided). */
 static void root_message(sr_conn *c, const char *data, size_t len, bool binary)
 {
     sr_json_doc doc;
     char type[64];
-    const sr_dialect *d = &sr_dialect_tokensync;
     const sr_json_span *t = NULL;
     if (!binary && sr_json_parse(&doc, data, len) == 0 && doc.root.type == SR_JSON_OBJECT)
         t = sr_json_get(&doc, "type");
-    if (t && sr_json_string(t, type, sizeof type) > 0) {
-        if (upper_case(type)) d = &sr_dialect_mirror;
-        sr_conn_set_dialect(c, d);
+    if (!t || sr_json_string(t, type, sizeof type) <= 0) {
+        sr_dialect_tokensync.message(c, data, len, binary);
+        return;
     }
-    d->message(c, data, len, binary); /* undecided: d answers the error, "/" stays open */
+    const sr_dialect *d = upper_case(type) ? &sr_dialect_mirror : &sr_dialect_tokensync;
+    sr_conn_set_dialect(c, d);
+    d->typed(c, &doc, type);
 }
 
 /* An upgrade to "/?hello=1" first gets {"type":"hello","node":"<NODE_ID>"}: a
@@ -38,7 +42,7 @@ static void root_message(sr_conn *c, const char *data, size_t len, bool binary)
 static void root_open(sr_conn *c)
 {
     if (!sr_conn_arg(c, "hello")) return;
-    const char *node = c->core->cfg->node_id;
+    const char *node = sr_conn_config(c)->node_id;
     sr_buf b;
     sr_buf_init(&b);
     sr_buf_append_str(&b, "{\"type\":\"hello\",\"node\":");

@@ -4,7 +4,7 @@
  * pairs with that token. "sync" messages are relayed to the other side with
  * the session's seq; the payload's original bytes are spliced into the frame
  * so a message is never re-encoded. Members are the two roles. */
-#include "core.h"
+#include "session.h"
 #include "sr_json.h"
 #include "sr_token.h"
 
@@ -15,7 +15,7 @@ typedef struct tokensync_state {
     char token[SR_DTS_DIGITS + 1];
 } tokensync_state;
 
-#define STATE(c) ((tokensync_state *)(c)->state)
+#define STATE(c) ((tokensync_state *)sr_conn_state(c))
 
 static void send_error(sr_conn *c, const char *message)
 {
@@ -59,9 +59,10 @@ static void send_join_error(sr_conn *c, int status)
 static void start_pair(sr_conn *c, const char *role, const char *token, bool create,
                        bool has_last_seq, long long last_seq);
 
-static void on_paired(sr_conn *c, int status, const sr_join_result *r)
+static void on_paired(sr_conn *c, int status, const sr_join_result *r, void *arg)
 {
     tokensync_state *st = STATE(c);
+    if (!sr_conn_alive(c)) return;
     if (status == SR_ERR_EXISTS) { /* 48-bit collision: draw again */
         start_pair(c, "web", NULL, true, false, 0);
         return;
@@ -108,10 +109,9 @@ static void start_pair(sr_conn *c, const char *role, const char *token, bool cre
         .left_frame = left.data,
         .left_len = left.len,
     };
-    int rc = sr_session_join(c, &req, on_paired);
+    sr_session_join(c, &req, on_paired, NULL);
     sr_buf_free(&joined);
     sr_buf_free(&left);
-    if (rc != SR_OK) send_join_error(c, rc);
 }
 
 static void handle_pair(sr_conn *c, const sr_json_doc *doc)
@@ -123,7 +123,7 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
     char raw[128], canonical[SR_DTS_DIGITS + 1];
     bool web = sr_json_string_is(type, "web");
 
-    if (c->join_state == SR_CONN_JOINING) { /* before touching the state of that join */
+    if (sr_conn_joining(c)) { /* before touching the state of that join */
         send_join_error(c, SR_ERR_BUSY);
         return;
     }
@@ -149,10 +149,10 @@ static void handle_pair(sr_conn *c, const sr_json_doc *doc)
                last != NULL && last->type != SR_JSON_NULL, last_seq);
 }
 
-static void on_synced(sr_conn *c, const sr_publish_result *r)
+static void on_synced(sr_conn *c, const sr_publish_result *r, void *arg)
 {
     int status = r->status;
-    if (status == SR_OK) return;
+    if (status == SR_OK || !sr_conn_alive(c)) return;
     if (status == SR_ERR_NOT_PAIRED)
         send_error(c, "Not paired");
     else if (status == SR_ERR_UNKNOWN_SESSION)
@@ -164,7 +164,7 @@ static void on_synced(sr_conn *c, const sr_publish_result *r)
 static void handle_sync(sr_conn *c, const sr_json_doc *doc)
 {
     const sr_json_span *payload = sr_json_get(doc, "payload");
-    if (c->join_state != SR_CONN_JOINED) {
+    if (!sr_conn_joined(c)) {
         send_error(c, "Not paired");
         return;
     }
@@ -178,8 +178,22 @@ static void handle_sync(sr_conn *c, const sr_json_doc *doc)
     size_t lens[] = {sizeof head - 1, payload->n, sizeof mid - 1, sizeof tail - 1};
     sr_publish_request req = {
         .to = "*", .min_members = 2, .seq_after = 3, .nparts = 4, .parts = parts, .lens = lens};
-    int rc = sr_session_publish(c, &req, on_synced);
-    if (rc != SR_OK) on_synced(c, &(sr_publish_result){.status = rc});
+    sr_session_publish(c, &req, on_synced, NULL);
+}
+
+static void tokensync_typed(sr_conn *c, const sr_json_doc *doc, const char *type)
+{
+    if (!strcmp(type, "sync")) {
+        handle_sync(c, doc);
+    } else if (!strcmp(type, "pair")) {
+        handle_pair(c, doc);
+    } else if (!strcmp(type, "ping")) {
+        static const char pong[] = "{\"type\":\"pong\"}";
+        sr_conn_send(c, pong, sizeof pong - 1);
+    } else {
+        char msg[128];
+        send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
+    }
 }
 
 static void tokensync_message(sr_conn *c, const char *data, size_t len, bool binary)
@@ -189,21 +203,10 @@ static void tokensync_message(sr_conn *c, const char *data, size_t len, bool bin
     const char *error =
         sr_dialect_parse_typed(c, data, len, binary, &doc, type, sizeof type,
                                "Invalid message: expected an object with a string \"type\"");
-    if (error) {
+    if (error)
         send_error(c, error);
-        return;
-    }
-    if (!strcmp(type, "sync")) {
-        handle_sync(c, &doc);
-    } else if (!strcmp(type, "pair")) {
-        handle_pair(c, &doc);
-    } else if (!strcmp(type, "ping")) {
-        static const char pong[] = "{\"type\":\"pong\"}";
-        sr_conn_send(c, pong, sizeof pong - 1);
-    } else {
-        char msg[128];
-        send_error(c, sr_dialect_unknown_type(c, type, msg, sizeof msg));
-    }
+    else
+        tokensync_typed(c, &doc, type);
 }
 
 static void tokensync_superseded(sr_conn *c)
@@ -220,6 +223,7 @@ const sr_dialect sr_dialect_tokensync = {
     .name = "tokensync",
     .state_size = sizeof(tokensync_state),
     .message = tokensync_message,
+    .typed = tokensync_typed,
     .superseded = tokensync_superseded,
     .ended = tokensync_ended,
     .error = send_error,

@@ -1,6 +1,8 @@
 /* dialects.c - which dialect serves which WebSocket path. Adding a dialect is
  * one file and one row in each table here. */
-#include "core.h"
+#include "http.h"
+#include "client_limits.h"
+#include "session.h"
 #include "dialect.h"
 #include "sr_json.h"
 
@@ -39,7 +41,7 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
                                    sr_json_doc *doc, char *type, size_t cap, const char *no_type)
 {
     if (binary) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         return "Binary messages are not supported";
     }
     int rc = sr_json_parse(doc, data, len);
@@ -48,12 +50,12 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
         return "Too many JSON members"; /* already sent */
     }
     if (rc < 0) {
-        sr_core_error(c->core, SR_ERROR_INVALID_JSON);
+        sr_conn_error(c, SR_ERROR_INVALID_JSON);
         return "Invalid JSON";
     }
     const sr_json_span *t = doc->root.type == SR_JSON_OBJECT ? sr_json_get(doc, "type") : NULL;
     if (!t || sr_json_string(t, type, cap) <= 0) {
-        sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+        sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         return no_type;
     }
     return NULL;
@@ -77,7 +79,7 @@ const char *sr_status_words(int status)
 
 const char *sr_dialect_unknown_type(sr_conn *c, const char *type, char *buf, size_t cap)
 {
-    sr_core_error(c->core, SR_ERROR_BAD_REQUEST);
+    sr_conn_error(c, SR_ERROR_BAD_REQUEST);
     snprintf(buf, cap, "Unknown message type: %s", type);
     return buf;
 }

@@ -2,7 +2,9 @@
  * has members on this node. Implemented over hiredis in bus_redis.c.
  *
  * Pub/sub is at-most-once: after the subscriber connection is re-established
- * the bus calls reset so the core can fetch what it may have missed. */
+ * the bus calls reset so the core can fetch what it may have missed.
+ *
+ * May be included by: node/core, node/redis, main.c. */
 #ifndef SR_BUS_H
 #define SR_BUS_H
 

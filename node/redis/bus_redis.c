@@ -11,7 +11,9 @@
  * considered stuck and is re-established. */
 #include "bus.h"
 #include "redis_conn.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "sr_log.h"
 #include "sr_map.h"
 
@@ -19,7 +21,6 @@
 #include <hiredis/adapters/libevent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SR_BUS_SELF_CHECK_MS 8000
 
@@ -38,13 +39,6 @@ struct sr_bus {
     uint64_t self_seen_ms;
     struct event *self_check;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_sub_reply(redisAsyncContext *ac, void *reply, void *arg);
 
@@ -79,7 +73,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *arg)
     const char *kind = r->element[0]->str, *ch = r->element[1]->str;
     size_t chlen = r->element[1]->len;
     if (!strcmp(ch, b->self)) {
-        b->self_seen_ms = mono_ms();
+        b->self_seen_ms = sr_monotonic_ms();
         return;
     }
     if (chlen <= b->prefix_len || memcmp(ch, b->prefix, b->prefix_len) != 0) return;
@@ -136,7 +130,7 @@ static void on_state(sr_redis *r, bool up, void *arg)
     sr_bus *b = arg;
     forget_unwanted(b);
     if (!up) return;
-    b->self_seen_ms = mono_ms();
+    b->self_seen_ms = sr_monotonic_ms();
     send_sub(b, "SUBSCRIBE", b->self);
     b->hooks.reset(b->hooks.privdata); /* everything parks until subscribed again */
     sr_map_each(&b->channels, resubscribe, b);
@@ -145,7 +139,7 @@ static void on_state(sr_redis *r, bool up, void *arg)
 static void self_check(evutil_socket_t fd, short what, void *arg)
 {
     sr_bus *b = arg;
-    if (b->redis.up && mono_ms() - b->self_seen_ms > SR_BUS_SELF_CHECK_MS) {
+    if (b->redis.up && sr_monotonic_ms() - b->self_seen_ms > SR_BUS_SELF_CHECK_MS) {
         sr_log_warn("bus: own heartbeat not heard for %d ms, reconnecting", SR_BUS_SELF_CHECK_MS);
         sr_redis_reset(&b->redis);
     }

@@ -1,7 +1,9 @@
 /* redis_conn.c - hiredis async connection with reconnect and watchdog (see
  * redis_conn.h). Modelled on h2o's lib/common/redis.c. */
 #include "redis_conn.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "sr_log.h"
 
 #include <arpa/inet.h>
@@ -13,18 +15,10 @@
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define SR_REDIS_BACKOFF_MIN_MS 100
 #define SR_REDIS_BACKOFF_MAX_MS 5000
 #define SR_REDIS_TIMEOUT_MS 5000
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void connect_now(sr_redis *r);
 
@@ -77,7 +71,7 @@ static void on_ready(redisAsyncContext *ac, void *reply, void *arg)
     r->handshake = false;
     r->connect_started_ms = 0;
     r->backoff_ms = SR_REDIS_BACKOFF_MIN_MS;
-    r->progress_ms = mono_us() / 1000;
+    r->progress_ms = sr_monotonic_ms();
     if (r->on_state) r->on_state(r, true, r->privdata);
 }
 
@@ -200,7 +194,7 @@ static void connect_now(sr_redis *r)
     }
     ac->data = r;
     r->ac = ac;
-    r->connect_started_ms = mono_us() / 1000;
+    r->connect_started_ms = sr_monotonic_ms();
     redisLibeventAttach(ac, r->base);
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
@@ -214,7 +208,7 @@ static void retry_cb(evutil_socket_t fd, short what, void *arg)
 static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
     sr_redis *r = arg;
-    uint64_t now = mono_us() / 1000;
+    uint64_t now = sr_monotonic_ms();
     if (!r->up && r->ac && r->connect_started_ms && now - r->connect_started_ms > r->timeout_ms) {
         sr_log_warn("redis %s: connect timed out after %u ms", r->name, r->timeout_ms);
         if (r->handshake) { /* connected, PING unanswered: hiredis calls on_disconnect */
@@ -230,7 +224,7 @@ static void watchdog_cb(evutil_socket_t fd, short what, void *arg)
         set_down(r);
         return;
     }
-    if (r->up && r->pending && mono_us() / 1000 - r->progress_ms > r->timeout_ms) {
+    if (r->up && r->pending && sr_monotonic_ms() - r->progress_ms > r->timeout_ms) {
         sr_log_warn("redis %s: no reply for %u ms, reconnecting", r->name, r->timeout_ms);
         sr_redis_reset(r);
     }
@@ -276,6 +270,8 @@ typedef struct pending_cmd {
     sr_store_cb *fn;
     void *privdata;
     uint64_t sent_us;
+    sr_redis_call_fn *call_fn; /* instead of fn: sr_redis_call */
+    void (*cb)(void);
 } pending_cmd;
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
@@ -284,7 +280,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
     sr_redis *r = p->r;
     const redisReply *rep = reply;
     if (rep) {
-        uint64_t now = mono_us();
+        uint64_t now = sr_monotonic_us();
         r->commands++;
         r->rtt_us_sum += now - p->sent_us;
         r->progress_ms = now / 1000;
@@ -299,7 +295,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *arg)
         r->failures++;
     }
     if (r->pending) r->pending--;
-    if (p->fn) p->fn((const sr_reply *)rep, p->privdata);
+    if (p->call_fn)
+        p->call_fn((const sr_reply *)rep, p->cb, p->privdata);
+    else if (p->fn)
+        p->fn((const sr_reply *)rep, p->privdata);
     free(p);
 }
 
@@ -344,25 +343,26 @@ void sr_redis_format(sr_buf *b, int argc, const char **argv, const size_t *lens)
     b->len = (size_t)(p - b->data);
 }
 
-int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
-                     const size_t *lens)
+static int send_command(sr_redis *r, pending_cmd *p, int argc, const char **argv,
+                        const size_t *lens)
 {
     if (!r->up || !r->ac) {
         r->failures++;
+        free(p);
         return -1;
     }
     size_t tmp[64];
     if (!lens) { /* C strings: measure them (callers with more pass lens) */
         if (argc > 64) {
             r->failures++;
+            free(p);
             return -1;
         }
         for (int i = 0; i < argc; i++)
             tmp[i] = strlen(argv[i]);
         lens = tmp;
     }
-    pending_cmd *p = sr_xmalloc(sizeof *p);
-    *p = (pending_cmd){r, fn, privdata, mono_us()};
+    p->sent_us = sr_monotonic_us();
     sr_redis_format(&r->command, argc, argv, lens);
     int rc = redisAsyncFormattedCommand(r->ac, on_reply, p, r->command.data, r->command.len);
     if (r->command.cap > 1024 * 1024) sr_buf_free(&r->command); /* hiredis has copied it */
@@ -373,4 +373,20 @@ int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, con
     }
     if (r->pending++ == 0) r->progress_ms = p->sent_us / 1000;
     return 0;
+}
+
+int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
+                     const size_t *lens)
+{
+    pending_cmd *p = sr_xmalloc(sizeof *p);
+    *p = (pending_cmd){.r = r, .fn = fn, .privdata = privdata};
+    return send_command(r, p, argc, argv, lens);
+}
+
+int sr_redis_call(sr_redis *r, sr_redis_call_fn *fn, void (*cb)(void), void *arg, int argc,
+                  const char **argv, const size_t *lens)
+{
+    pending_cmd *p = sr_xmalloc(sizeof *p);
+    *p = (pending_cmd){.r = r, .call_fn = fn, .cb = cb, .privdata = arg};
+    return send_command(r, p, argc, argv, lens);
 }

@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "sr_buf.h"
-#include "store.h"
+#include "store_script.h"
 
 #include <hiredis/async.h>
 #include <stdbool.h>
@@ -53,6 +53,12 @@ void sr_redis_reset(sr_redis *r);
  * Returns -1 without calling fn when the connection is down. */
 int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, const char **argv,
                      const size_t *lens);
+/* The same, with fn (sr_redis_call_fn, store_script.h) getting a typed
+ * callback and its argument for the caller to call after decoding the reply:
+ * carried in the command's own record, so the per-message path allocates
+ * nothing more for them. */
+int sr_redis_call(sr_redis *r, sr_redis_call_fn *fn, void (*cb)(void), void *arg, int argc,
+                  const char **argv, const size_t *lens);
 /* Writes argv as one RESP command (an array of bulk strings) into b, replacing
  * what b held. */
 void sr_redis_format(sr_buf *b, int argc, const char **argv, const size_t *lens);

@@ -1,14 +1,12 @@
 /* store_cluster.c - the nodes' records for the dashboard (store_cluster.h). */
+#include "sr_alloc.h"
+#include "sr_clock.h"
 #include "store_cluster.h"
 #include "store_script.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-extern const char sr_lua_node_stats[], sr_lua_cluster_nodes[];
-static sr_store_script stats_script = {.source = sr_lua_node_stats};
-static sr_store_script nodes_script = {.source = sr_lua_cluster_nodes};
 
 void sr_store_node_stats(sr_store *s, const char *boot_id, const char *json, size_t len)
 {
@@ -17,20 +15,40 @@ void sr_store_node_stats(sr_store *s, const char *boot_id, const char *json, siz
     snprintf(node, sizeof node, "%snode:%s", cfg->key_prefix, cfg->node_id);
     const char *argv[] = {node, boot_id, json};
     size_t lens[] = {strlen(node), strlen(boot_id), len};
-    sr_store_eval(s, &stats_script, 1, 3, argv, lens, NULL, NULL);
+    sr_store_eval(s, SR_SCRIPT_NODE_STATS, 1, 3, argv, lens, NULL, NULL);
 }
 
-int sr_store_cluster_nodes(sr_store *s, sr_store_cb *cb, void *privdata)
+/* {{node id, field, value, ...}, ...} */
+static void on_nodes(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_nodes_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    sr_store_node *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
+        r.status = SR_STORE_OK;
+        r.nodes = v = n ? sr_xcalloc(n, sizeof *v) : NULL;
+        r.n = n;
+        for (size_t i = 0; i < n; i++) {
+            const sr_reply *e = sr_reply_at(reply, i);
+            v[i].id.p = sr_reply_str(sr_reply_at(e, 0), &v[i].id.len);
+            v[i].fields = sr_reply_fields(e, 1, &v[i].nfields);
+        }
+    }
+    ((sr_store_nodes_cb *)cb)(&r, arg);
+    for (size_t i = 0; v && i < n; i++)
+        free((void *)v[i].fields);
+    free(v);
+}
+
+void sr_store_cluster_nodes(sr_store *s, sr_store_nodes_cb *cb, void *arg)
 {
     const sr_config *cfg = sr_store_config(s);
     char nodes[200], prefix[200], now[24], ttl[16];
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(nodes, sizeof nodes, "%snodes", cfg->key_prefix);
     snprintf(prefix, sizeof prefix, "%snode:", cfg->key_prefix);
-    snprintf(now, sizeof now, "%llu",
-             (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000);
+    snprintf(now, sizeof now, "%llu", (unsigned long long)sr_now_ms());
     snprintf(ttl, sizeof ttl, "%d", SR_NODE_TTL_SECONDS);
     const char *argv[] = {nodes, prefix, now, ttl};
-    return sr_store_eval(s, &nodes_script, 1, 4, argv, NULL, cb, privdata);
+    sr_store_eval_call(s, SR_SCRIPT_CLUSTER_NODES, 1, 4, argv, NULL, on_nodes, (void (*)(void))cb,
+                       arg);
 }

@@ -1,25 +1,39 @@
 /* store_post.c - sr_store_post: one round trip that sequences, retains and
  * publishes a message in a session its poster is not a member of. */
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "store_post.h"
 #include "store_script.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-extern const char sr_lua_session_post[];
-static sr_store_script post_script = {.source = sr_lua_session_post};
+/* {status, seq, target id}; status ok|gone|noroute|norecipient */
+static void on_posted(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    enum sr_store_post_status status = SR_STORE_POST_UNAVAILABLE;
+    const char *s = sr_reply_count(reply) >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
+    if (s)
+        status = !strcmp(s, "ok")            ? SR_STORE_POSTED
+                 : !strcmp(s, "gone")        ? SR_STORE_POST_GONE
+                 : !strcmp(s, "noroute")     ? SR_STORE_POST_NO_ROUTE
+                 : !strcmp(s, "norecipient") ? SR_STORE_POST_NO_RECIPIENT
+                                             : SR_STORE_POST_UNAVAILABLE;
+    ((sr_store_post_cb *)cb)(status, s ? (uint64_t)sr_reply_int(sr_reply_at(reply, 1)) : 0, arg);
+}
 
-int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, void *privdata)
+void sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_post_cb *cb, void *arg)
 {
     const sr_config *cfg = sr_store_config(s);
     char key[400], session_prefix[200], chan_prefix[200], ttl[16], now[24], hist[16], touch[16];
     char at[16];
     const char *argv[SR_STORE_EVAL_MAX_ARGS];
     size_t lens[SR_STORE_EVAL_MAX_ARGS];
-    struct timespec ts;
-    if (a->nparts > SR_STORE_EVAL_MAX_ARGS - 12) return -1;
+    if (a->nparts > SR_STORE_EVAL_MAX_ARGS - 12) {
+        on_posted(NULL, (void (*)(void))cb, arg);
+        return;
+    }
     if (a->id)
         snprintf(key, sizeof key, "%ssession:%s:{%s}", cfg->key_prefix, a->kind, a->id);
     else
@@ -27,9 +41,8 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
     snprintf(session_prefix, sizeof session_prefix, "%ssession:%s:", cfg->key_prefix, a->kind);
     snprintf(chan_prefix, sizeof chan_prefix, "%schan:%s:", cfg->key_prefix, a->kind);
     snprintf(ttl, sizeof ttl, "%d", cfg->session_ttl);
-    clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(now, sizeof now, "%llu", /* microseconds: the envelope's time */
-             (unsigned long long)ts.tv_sec * 1000000 + (unsigned long long)ts.tv_nsec / 1000);
+             (unsigned long long)sr_now_us());
     snprintf(hist, sizeof hist, "%d", cfg->history_size);
     snprintf(touch, sizeof touch, "%u", a->touch_ms);
     snprintf(at, sizeof at, "%d", a->seq_after);
@@ -54,5 +67,6 @@ int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, voi
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    return sr_store_eval(s, &post_script, 1, n, argv, lens, cb, privdata);
+    sr_store_eval_call(s, SR_SCRIPT_SESSION_POST, 1, n, argv, lens, on_posted, (void (*)(void))cb,
+                       arg);
 }

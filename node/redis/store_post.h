@@ -1,5 +1,5 @@
 /* store_post.h - server-side posts into a session (session_post.lua), behind
- * sr_session_post (core_post.h). No hiredis here. */
+ * sr_session_post (core.h). No hiredis here. Core layer only. */
 #ifndef SR_STORE_POST_H
 #define SR_STORE_POST_H
 
@@ -16,7 +16,15 @@ typedef struct sr_store_post_args {
     const char *const *parts;
     const size_t *lens;
 } sr_store_post_args;
-/* Reply: {status, seq, target id}; status ok|gone|noroute|norecipient. */
-int sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_cb *cb, void *privdata);
+enum sr_store_post_status {
+    SR_STORE_POSTED,
+    SR_STORE_POST_UNAVAILABLE,
+    SR_STORE_POST_GONE,         /* the target session does not exist */
+    SR_STORE_POST_NO_ROUTE,     /* routed: the record naming the target does not exist */
+    SR_STORE_POST_NO_RECIPIENT, /* routed: the record has no such field */
+};
+typedef void sr_store_post_cb(enum sr_store_post_status status, uint64_t seq, void *arg);
+/* Calls cb exactly once (at once when Redis is down). */
+void sr_store_post(sr_store *s, const sr_store_post_args *a, sr_store_post_cb *cb, void *arg);
 
 #endif

@@ -1,8 +1,10 @@
 /* store_redis.c - store.h over one hiredis command connection. Multi-step
- * updates are the Lua scripts of node/scripts (embedded at build time),
- * loaded on every (re)connect and called with EVALSHA. */
+ * updates are the Lua scripts of node/redis/scripts (the registry sr_scripts.h,
+ * embedded at build time), loaded on every (re)connect and called with EVALSHA. */
 #include "redis_conn.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
+#include "sr_clock.h"
 #include "sr_log.h"
 #include "store.h"
 #include "store_script.h"
@@ -10,110 +12,35 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-extern const char sr_lua_session_join[], sr_lua_session_publish[], sr_lua_session_leave[],
-    sr_lua_session_history[], sr_lua_session_touch[], sr_lua_node_heartbeat[], sr_lua_ratelimit[],
-    sr_lua_node_session[], sr_lua_sessions_read[], sr_lua_session_delete[],
-    sr_lua_node_sessions_sync[];
-
-enum script {
-    S_JOIN,
-    S_PUBLISH,
-    S_LEAVE,
-    S_HISTORY,
-    S_TOUCH,
-    S_HEARTBEAT,
-    S_RATELIMIT,
-    S_NODE_SESSION,
-    S_SESSIONS_READ,
-    S_DELETE,
-    S_SESSIONS_SYNC,
-    S_COUNT
-};
-static const char *const script_source[] = {
-    sr_lua_session_join,  sr_lua_session_publish, sr_lua_session_leave,      sr_lua_session_history,
-    sr_lua_session_touch, sr_lua_node_heartbeat,  sr_lua_ratelimit,          sr_lua_node_session,
-    sr_lua_sessions_read, sr_lua_session_delete,  sr_lua_node_sessions_sync,
-};
-_Static_assert(sizeof script_source / sizeof script_source[0] == S_COUNT, "a script per name");
 
 struct sr_store {
     sr_redis redis;
     const sr_config *cfg;
-    char sha[S_COUNT][41];
-    unsigned generation;       /* counts (re)connections: other files' scripts load once per one */
-    char ttl[24], history[24]; /* settings as command arguments, formatted once */
-    char lasting_ttl[24];      /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
-    char node_prefix[200];     /* "<prefix>node:" */
+    char sha[SR_SCRIPT_COUNT][41]; /* of every script of the registry, computed once */
+    unsigned generation;           /* counts (re)connections */
+    char ttl[24], history[24];     /* settings as command arguments, formatted once */
+    char lasting_ttl[24];          /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
+    char node_prefix[200];         /* "<prefix>node:" */
 };
 
-/* ---------- replies ---------- */
+#define FN(f) ((void (*)(void))(f))
 
-#define R(r) ((const redisReply *)(r))
-
-enum sr_reply_type sr_reply_type(const sr_reply *r)
+/* Sends a command whose reply decode(reply, cb, arg) turns into a call of
+ * cb; when Redis is down decode runs at once with a NULL reply. */
+static void send_call(sr_store *s, int argc, const char **argv, const size_t *lens,
+                      sr_redis_call_fn *decode, void (*cb)(void), void *arg)
 {
-    switch (R(r)->type) {
-    case REDIS_REPLY_NIL:
-        return SR_REPLY_NIL;
-    case REDIS_REPLY_INTEGER:
-        return SR_REPLY_INT;
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-        return SR_REPLY_STR;
-    case REDIS_REPLY_ARRAY:
-        return SR_REPLY_ARR;
-    case REDIS_REPLY_ERROR:
-        return SR_REPLY_ERR;
-    default:
-        return SR_REPLY_OTHER;
-    }
-}
-
-long long sr_reply_int(const sr_reply *r)
-{
-    if (!r) return 0;
-    if (R(r)->type == REDIS_REPLY_INTEGER) return R(r)->integer;
-    if (R(r)->type == REDIS_REPLY_STRING) return strtoll(R(r)->str, NULL, 10);
-    return 0;
-}
-
-const char *sr_reply_str(const sr_reply *r, size_t *len)
-{
-    if (!r || (R(r)->type != REDIS_REPLY_STRING && R(r)->type != REDIS_REPLY_STATUS)) return NULL;
-    if (len) *len = R(r)->len;
-    return R(r)->str;
-}
-
-size_t sr_reply_count(const sr_reply *r)
-{
-    return r && R(r)->type == REDIS_REPLY_ARRAY ? R(r)->elements : 0;
-}
-
-const sr_reply *sr_reply_at(const sr_reply *r, size_t i)
-{
-    return i < sr_reply_count(r) ? (const sr_reply *)R(r)->element[i] : NULL;
-}
-
-const char *sr_reply_field(const sr_reply *r, size_t first, const char *name, size_t *len)
-{
-    size_t n = sr_reply_count(r), nlen = strlen(name);
-    for (size_t i = first; i + 1 < n; i += 2) {
-        size_t klen;
-        const char *k = sr_reply_str(sr_reply_at(r, i), &klen);
-        if (k && klen == nlen && memcmp(k, name, nlen) == 0)
-            return sr_reply_str(sr_reply_at(r, i + 1), len);
-    }
-    return NULL;
+    if (sr_redis_call(&s->redis, decode, cb, arg, argc, argv, lens) < 0) decode(NULL, cb, arg);
 }
 
 /* ---------- plumbing ---------- */
 
+/* Every script, on each (re)connect: sent ahead of any EVALSHA on the same
+ * connection, so each is there in time. */
 static void load_scripts(sr_store *s)
 {
-    for (int i = 0; i < S_COUNT; i++) {
-        const char *argv[3] = {"SCRIPT", "LOAD", script_source[i]};
+    for (int i = 0; i < SR_SCRIPT_COUNT; i++) {
+        const char *argv[3] = {"SCRIPT", "LOAD", sr_scripts[i].text};
         sr_redis_command(&s->redis, NULL, NULL, 3, argv, NULL);
     }
 }
@@ -156,9 +83,9 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
 {
     sr_store *s = sr_xcalloc(1, sizeof *s);
     s->cfg = cfg;
-    for (int i = 0; i < S_COUNT; i++) {
+    for (int i = 0; i < SR_SCRIPT_COUNT; i++) {
         unsigned char md[SHA_DIGEST_LENGTH];
-        SHA1((const unsigned char *)script_source[i], strlen(script_source[i]), md);
+        SHA1((const unsigned char *)sr_scripts[i].text, strlen(sr_scripts[i].text), md);
         for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
             snprintf(&s->sha[i][k * 2], 3, "%02x", md[k]);
     }
@@ -267,17 +194,13 @@ static const char *decimal(char *out, long long v)
  * it, so the node writing it to a socket measures the relay latency. */
 static void now_us_str(char *out)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    decimal(out, (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+    decimal(out, (long long)sr_now_us());
 }
 
 static void now_str(char *out, size_t cap)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     (void)cap;
-    decimal(out, (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    decimal(out, (long long)sr_now_ms());
 }
 
 /* ---------- operations ---------- */
@@ -289,7 +212,28 @@ static const char *ttl_of(const sr_store *s, const char *kind)
     return kind && !strcmp(kind, SR_STORE_LASTING_KIND) ? s->lasting_ttl : s->ttl;
 }
 
-int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, void *privdata)
+/* {status, previous owner, hash fields...}; status ok|exists|unknown|full */
+static void on_join(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_join_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t len;
+    const char *st = sr_reply_count(reply) >= 2 ? sr_reply_str(sr_reply_at(reply, 0), &len) : NULL;
+    sr_field *f = NULL;
+    if (!st) {
+        if (reply) sr_log_error("join: unexpected reply from Redis");
+    } else if (!strcmp(st, "ok")) {
+        r.status = SR_STORE_OK;
+        r.fields = f = sr_reply_fields(reply, 2, &r.nfields);
+    } else {
+        r.status = !strcmp(st, "unknown")  ? SR_STORE_UNKNOWN
+                   : !strcmp(st, "exists") ? SR_STORE_EXISTS
+                                           : SR_STORE_FULL;
+    }
+    ((sr_store_join_cb *)cb)(&r, arg);
+    free(f);
+}
+
+void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *cb, void *arg)
 {
     keys k;
     char now[24], max[16], node_prefix[200];
@@ -299,7 +243,7 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
     now_str(now, sizeof now);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
-                          s->sha[S_JOIN],
+                          s->sha[SR_SCRIPT_SESSION_JOIN],
                           "2",
                           k.session,
                           k.log,
@@ -319,7 +263,7 @@ int sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_cb *cb, voi
         lens[i] = strlen(argv[i]);
     lens[13] = a->event ? a->event_len : 0;
     lens[15] = a->info ? a->info_len : 0;
-    return sr_redis_command(&s->redis, cb, privdata, 16, argv, lens);
+    send_call(s, 16, argv, lens, on_join, FN(cb), arg);
 }
 
 void sr_store_session_active(sr_store *s, const char *kind, const char *id)
@@ -331,7 +275,31 @@ void sr_store_session_active(sr_store *s, const char *kind, const char *id)
     index_active(s, k.member, now);
 }
 
-int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *cb, void *privdata)
+/* {status, seq, version[, current value, current version]} */
+static void on_publish(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_publish_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    const char *st = n >= 2 ? sr_reply_str(sr_reply_at(reply, 0), NULL) : NULL;
+    if (st) {
+        r.seq = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+        r.version = n >= 3 ? (uint64_t)sr_reply_int(sr_reply_at(reply, 2)) : 0;
+        r.status = !strcmp(st, "ok")         ? SR_STORE_OK
+                   : !strcmp(st, "unpaired") ? SR_STORE_UNPAIRED
+                   : !strcmp(st, "gone")     ? SR_STORE_GONE
+                   : !strcmp(st, "conflict") ? SR_STORE_CONFLICT
+                   : !strcmp(st, "offline")  ? SR_STORE_OFFLINE
+                                             : SR_STORE_SUPERSEDED;
+        if (r.status == SR_STORE_CONFLICT && n >= 5) {
+            r.current.p = sr_reply_str(sr_reply_at(reply, 3), &r.current.len);
+            r.current_version = (uint64_t)sr_reply_int(sr_reply_at(reply, 4));
+        }
+    }
+    ((sr_store_publish_cb *)cb)(&r, arg);
+}
+
+void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publish_cb *cb,
+                      void *arg)
 {
     keys k;
     char now[24], min[24], at[24], vat[24], check[2] = {a->state_check, 0};
@@ -339,7 +307,10 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     const char *argv[40];
     size_t lens[40];
     int n = 0;
-    if (a->nparts > 16) return -1;
+    if (a->nparts > 16) {
+        on_publish(NULL, FN(cb), arg);
+        return;
+    }
     const char *session = k.session, *log = k.log, *channel = k.channel, *member = k.member;
     if (a->keys) {
         session = a->keys->session;
@@ -356,7 +327,7 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
     decimal(at, a->seq_after);
     decimal(vat, a->version_after);
     const char *fixed[] = {"EVALSHA",
-                           s->sha[S_PUBLISH],
+                           s->sha[SR_SCRIPT_SESSION_PUBLISH],
                            "2",
                            session,
                            log,
@@ -374,7 +345,8 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         argv[n] = fixed[i];
         lens[n] = strlen(fixed[i]);
     }
-    /* ARGV[11..15]: the state update and its check */
+    /* ARGV[11..15]: the state update and its check; ARGV[16..17]: the target
+     * must be online */
     const char *operand = a->state_operand ? a->state_operand : "";
     size_t operand_len = a->state_operand ? a->state_operand_len : 0;
     if (a->state_check == 'v') {
@@ -393,7 +365,6 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
                            strlen(check),         operand_len,
                            strlen(vat),           1,
                            strlen(s->node_prefix)};
-    /* ARGV[16..17]: the target must be online */
     for (size_t i = 0; i < 7; i++, n++) {
         argv[n] = state[i];
         lens[n] = state_lens[i];
@@ -402,42 +373,77 @@ int sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_cb *c
         argv[n] = a->parts[i];
         lens[n] = a->lens[i];
     }
-    if (sr_redis_command(&s->redis, cb, privdata, n, argv, lens) < 0) return -1;
+    if (sr_redis_call(&s->redis, on_publish, FN(cb), arg, n, argv, lens) < 0) {
+        on_publish(NULL, FN(cb), arg);
+        return;
+    }
     if (a->touch) index_active(s, member, now);
-    return 0;
 }
 
-int sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
-                   const char *owner, uint64_t last_seq, const char *event, size_t event_len,
-                   sr_store_cb *cb, void *privdata)
+void sr_store_leave(sr_store *s, const char *kind, const char *id, const char *member,
+                    const char *owner, uint64_t last_seq, const char *event, size_t event_len)
 {
     keys k;
     char seq[24];
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)last_seq);
-    const char *argv[] = {"EVALSHA", s->sha[S_LEAVE],   "1", k.session, member, owner, seq,
-                          k.channel, event ? event : ""};
+    const char *argv[] = {"EVALSHA",
+                          s->sha[SR_SCRIPT_SESSION_LEAVE],
+                          "1",
+                          k.session,
+                          member,
+                          owner,
+                          seq,
+                          k.channel,
+                          event ? event : ""};
     size_t lens[9];
     for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = event ? event_len : 0;
-    return sr_redis_command(&s->redis, cb, privdata, 9, argv, lens);
+    sr_redis_command(&s->redis, NULL, NULL, 9, argv, lens);
 }
 
-int sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since, sr_store_cb *cb,
-                     void *privdata)
+/* {more, envelopes...} */
+static void on_history(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_history_result r = {.status = SR_STORE_UNAVAILABLE};
+    sr_span *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) >= 1) {
+        r.status = SR_STORE_OK;
+        r.more = sr_reply_int(sr_reply_at(reply, 0)) != 0;
+        r.envelopes = v = sr_reply_spans(reply, 1, &r.n);
+    }
+    ((sr_store_history_cb *)cb)(&r, arg);
+    free(v);
+}
+
+void sr_store_history(sr_store *s, const char *kind, const char *id, uint64_t since,
+                      sr_store_history_cb *cb, void *arg)
 {
     keys k;
     char seq[24], page[16];
     session_keys(s, &k, kind, id);
     snprintf(seq, sizeof seq, "%llu", (unsigned long long)since);
     snprintf(page, sizeof page, "%u", SR_STORE_PAGE_BYTES);
-    const char *argv[] = {"EVALSHA", s->sha[S_HISTORY], "1", k.log, seq, page};
-    return sr_redis_command(&s->redis, cb, privdata, 6, argv, NULL);
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_HISTORY], "1", k.log, seq, page};
+    send_call(s, 6, argv, NULL, on_history, FN(cb), arg);
 }
 
-int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
-                   size_t n, sr_store_cb *cb, void *privdata)
+/* {stale owner...} */
+static void on_touch(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_touch_result r = {.status = SR_STORE_UNAVAILABLE};
+    sr_span *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
+        r.status = SR_STORE_OK;
+        r.stale_owners = v = sr_reply_spans(reply, 0, &r.n);
+    }
+    ((sr_store_touch_cb *)cb)(&r, arg);
+    free(v);
+}
+
+void sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store_member_seq *m,
+                    size_t n, sr_store_touch_cb *cb, void *arg)
 {
     keys k;
     char now[24], seqs[SR_STORE_TOUCH_MAX][24];
@@ -448,7 +454,8 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     if (n > SR_STORE_TOUCH_MAX) n = SR_STORE_TOUCH_MAX;
     session_keys(s, &k, kind, id);
     now_str(now, sizeof now);
-    const char *fixed[] = {"EVALSHA", s->sha[S_TOUCH], "2", k.session, k.log, ttl, now};
+    const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_TOUCH], "2", k.session, k.log, ttl,
+                           now};
     for (size_t i = 0; i < 7; i++)
         argv[argc++] = fixed[i];
     for (size_t i = 0; i < n; i++) {
@@ -459,9 +466,11 @@ int sr_store_touch(sr_store *s, const char *kind, const char *id, const sr_store
     }
     for (size_t i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    if (sr_redis_command(&s->redis, cb, privdata, (int)argc, argv, lens) < 0) return -1;
+    if (sr_redis_call(&s->redis, on_touch, FN(cb), arg, (int)argc, argv, lens) < 0) {
+        on_touch(NULL, FN(cb), arg);
+        return;
+    }
     index_active(s, k.member, now);
-    return 0;
 }
 
 static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *ip)
@@ -469,24 +478,44 @@ static void ratelimit_key(const sr_store *s, char *out, size_t cap, const char *
     snprintf(out, cap, "%sratelimit:join:%s", s->cfg->key_prefix, ip);
 }
 
-int sr_store_join_failures(sr_store *s, const char *ip, sr_store_cb *cb, void *privdata)
+/* an integer or nil */
+static void on_count(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    ((sr_store_count_cb *)cb)(reply ? SR_STORE_OK : SR_STORE_UNAVAILABLE, sr_reply_int(reply), arg);
+}
+
+void sr_store_join_failures(sr_store *s, const char *ip, sr_store_count_cb *cb, void *arg)
 {
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
     const char *argv[] = {"GET", key};
-    return sr_redis_command(&s->redis, cb, privdata, 2, argv, NULL);
+    send_call(s, 2, argv, NULL, on_count, FN(cb), arg);
 }
 
 void sr_store_join_failed(sr_store *s, const char *ip)
 {
     char key[256];
     ratelimit_key(s, key, sizeof key, ip);
-    const char *argv[] = {"EVALSHA", s->sha[S_RATELIMIT], "1", key, "60"};
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_RATELIMIT], "1", key, "60"};
     sr_redis_command(&s->redis, NULL, NULL, 5, argv, NULL);
 }
 
-int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_cb *cb,
-                       void *privdata)
+/* {active sessions, connections on live nodes, live nodes, fresh} */
+static void on_heartbeat(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_heartbeat_result r = {.status = SR_STORE_UNAVAILABLE};
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 4) {
+        r.status = SR_STORE_OK;
+        r.sessions = sr_reply_int(sr_reply_at(reply, 0));
+        r.connections = sr_reply_int(sr_reply_at(reply, 1));
+        r.nodes = sr_reply_int(sr_reply_at(reply, 2));
+        r.resync = sr_reply_int(sr_reply_at(reply, 3)) != 0;
+    }
+    ((sr_store_heartbeat_cb *)cb)(&r, arg);
+}
+
+void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_heartbeat_cb *cb,
+                        void *arg)
 {
     const char *p = s->cfg->key_prefix, *id = s->cfg->node_id;
     char node[256], nodes[200], sessions[200], online[200], chan[300], node_prefix[200];
@@ -505,7 +534,7 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
     snprintf(conns, sizeof conns, "%lld", a->connections);
     snprintf(sess, sizeof sess, "%lld", a->sessions);
     snprintf(started, sizeof started, "%lld", a->started_ms);
-    const char *argv[] = {"EVALSHA",  s->sha[S_HEARTBEAT],
+    const char *argv[] = {"EVALSHA",  s->sha[SR_SCRIPT_NODE_HEARTBEAT],
                           "4",        node,
                           nodes,      sessions,
                           online,     id,
@@ -514,11 +543,24 @@ int sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_c
                           sess,       started,
                           chan,       node_prefix,
                           a->boot_id, set_prefix};
-    return sr_redis_command(&s->redis, cb, privdata, 18, argv, NULL);
+    send_call(s, 18, argv, NULL, on_heartbeat, FN(cb), arg);
 }
 
-int sr_store_state(sr_store *s, const char *kind, const char *id, const char *name, sr_store_cb *cb,
-                   void *privdata)
+/* {value or nil, version or nil} */
+static void on_state_read(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_state_result r = {.status = SR_STORE_UNAVAILABLE};
+    if (sr_reply_count(reply) == 2) {
+        r.status = SR_STORE_OK;
+        r.value.p = sr_reply_str(sr_reply_at(reply, 0), &r.value.len);
+        if (!r.value.p) r.value.len = 0;
+        r.version = (uint64_t)sr_reply_int(sr_reply_at(reply, 1));
+    }
+    ((sr_store_state_cb *)cb)(&r, arg);
+}
+
+void sr_store_state(sr_store *s, const char *kind, const char *id, const char *name,
+                    sr_store_state_cb *cb, void *arg)
 {
     keys k;
     char field[140], vfield[140];
@@ -526,7 +568,7 @@ int sr_store_state(sr_store *s, const char *kind, const char *id, const char *na
     snprintf(field, sizeof field, "s:%s", name);
     snprintf(vfield, sizeof vfield, "v:%s", name);
     const char *argv[] = {"HMGET", k.session, field, vfield};
-    return sr_redis_command(&s->redis, cb, privdata, 4, argv, NULL);
+    send_call(s, 4, argv, NULL, on_state_read, FN(cb), arg);
 }
 
 void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, const char *id,
@@ -539,13 +581,37 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
     snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
              boot_id);
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
-    const char *argv[] = {"EVALSHA", s->sha[S_NODE_SESSION], "2", set, online,
-                          k.member,  add ? "1" : "0",        ttl};
+    const char *argv[] = {
+        "EVALSHA", s->sha[SR_SCRIPT_NODE_SESSION], "2", set, online, k.member, add ? "1" : "0",
+        ttl};
     sr_redis_command(&s->redis, NULL, NULL, 8, argv, NULL);
 }
 
-int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
-                      unsigned limit, sr_store_cb *cb, void *privdata)
+/* an array of {kind, id, HGETALL...} */
+static void on_sessions(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    sr_store_sessions_result r = {.status = SR_STORE_UNAVAILABLE};
+    size_t n = sr_reply_count(reply);
+    sr_store_session *v = NULL;
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
+        r.status = SR_STORE_OK;
+        r.sessions = v = n ? sr_xcalloc(n, sizeof *v) : NULL;
+        r.n = n;
+        for (size_t i = 0; i < n; i++) {
+            const sr_reply *e = sr_reply_at(reply, i);
+            v[i].kind.p = sr_reply_str(sr_reply_at(e, 0), &v[i].kind.len);
+            v[i].id.p = sr_reply_str(sr_reply_at(e, 1), &v[i].id.len);
+            v[i].fields = sr_reply_fields(e, 2, &v[i].nfields);
+        }
+    }
+    ((sr_store_sessions_cb *)cb)(&r, arg);
+    for (size_t i = 0; v && i < n; i++)
+        free((void *)v[i].fields);
+    free(v);
+}
+
+void sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
+                       unsigned limit, sr_store_sessions_cb *cb, void *arg)
 {
     const char *p = s->cfg->key_prefix;
     char index[200], session_prefix[200], node_prefix[200], max[16];
@@ -554,35 +620,51 @@ int sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const cha
     snprintf(index, sizeof index, "%ssessions", p);
     snprintf(session_prefix, sizeof session_prefix, "%ssession:", p);
     snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
-    const char *fixed[] = {
-        "EVALSHA", s->sha[S_SESSIONS_READ], "1", index, session_prefix, node_prefix, id ? id : "",
-        max};
+    const char *fixed[] = {"EVALSHA",
+                           s->sha[SR_SCRIPT_SESSIONS_READ],
+                           "1",
+                           index,
+                           session_prefix,
+                           node_prefix,
+                           id ? id : "",
+                           max};
     int argc = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         argv[argc++] = fixed[i];
     for (size_t i = 0; id && i < n && argc < 16; i++)
         argv[argc++] = kinds[i];
-    return sr_redis_command(&s->redis, cb, privdata, argc, argv, NULL);
+    send_call(s, argc, argv, NULL, on_sessions, FN(cb), arg);
 }
 
-int sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
-                            size_t envelope_len, sr_store_cb *cb, void *privdata)
+/* 1 deleted, 0 unknown */
+static void on_deleted(const sr_reply *reply, void (*cb)(void), void *arg)
+{
+    bool ok = reply && sr_reply_type(reply) == SR_REPLY_INT;
+    ((sr_store_done_cb *)cb)(ok ? SR_STORE_OK : SR_STORE_UNAVAILABLE,
+                             ok && sr_reply_int(reply) != 0, arg);
+}
+
+void sr_store_session_delete(sr_store *s, const char *kind, const char *id, const char *envelope,
+                             size_t envelope_len, sr_store_done_cb *cb, void *arg)
 {
     keys k;
     char index[200], online[200];
     session_keys(s, &k, kind, id);
     snprintf(index, sizeof index, "%ssessions", s->cfg->key_prefix);
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
-    const char *argv[] = {"EVALSHA", s->sha[S_DELETE], "4",       k.session, k.log,
-                          index,     online,           k.channel, envelope,  k.member};
+    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_DELETE],
+                          "4",       k.session,
+                          k.log,     index,
+                          online,    k.channel,
+                          envelope,  k.member};
     size_t lens[10];
     for (int i = 0; i < 10; i++)
         lens[i] = strlen(argv[i]);
     lens[8] = envelope_len;
-    return sr_redis_command(&s->redis, cb, privdata, 10, argv, lens);
+    send_call(s, 10, argv, lens, on_deleted, FN(cb), arg);
 }
 
-/* ---------- scripts of the other store files (store_script.h) ---------- */
+/* ---------- for the other store files (store_script.h) ---------- */
 
 const sr_config *sr_store_config(const sr_store *s)
 {
@@ -595,28 +677,22 @@ int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_
     return sr_redis_command(&s->redis, cb, privdata, argc, (const char **)argv, lens);
 }
 
-int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
-                  const char *const *argv, const size_t *lens, sr_store_cb *cb, void *privdata)
+void sr_store_command_call(sr_store *s, int argc, const char *const *argv, const size_t *lens,
+                           sr_redis_call_fn *decode, void (*cb)(void), void *arg)
 {
-    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
-    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
-    char numkeys[16];
+    if (sr_redis_call(&s->redis, decode, cb, arg, argc, (const char **)argv, lens) < 0)
+        decode(NULL, cb, arg);
+}
+
+/* EVALSHA "script" nkeys argv..., formatted into all/all_lens; returns argc + 3, or -1. */
+static int eval_args(sr_store *s, enum sr_script script, int nkeys, int argc,
+                     const char *const *argv, const size_t *lens, const char **all,
+                     size_t *all_lens, char numkeys[16])
+{
     if (argc > SR_STORE_EVAL_MAX_ARGS) return -1;
-    if (!script->sha[0]) {
-        unsigned char md[SHA_DIGEST_LENGTH];
-        SHA1((const unsigned char *)script->source, strlen(script->source), md);
-        for (int k = 0; k < SHA_DIGEST_LENGTH; k++)
-            snprintf(&script->sha[k * 2], 3, "%02x", md[k]);
-    }
-    if (script->generation != s->generation) {
-        /* loaded ahead of the EVALSHA on the same connection, so it is there in time */
-        const char *load[3] = {"SCRIPT", "LOAD", script->source};
-        if (sr_redis_command(&s->redis, NULL, NULL, 3, load, NULL) < 0) return -1;
-        script->generation = s->generation;
-    }
-    snprintf(numkeys, sizeof numkeys, "%d", nkeys);
+    snprintf(numkeys, 16, "%d", nkeys);
     all[0] = "EVALSHA";
-    all[1] = script->sha;
+    all[1] = s->sha[script];
     all[2] = numkeys;
     for (int i = 0; i < 3; i++)
         all_lens[i] = strlen(all[i]);
@@ -624,7 +700,29 @@ int sr_store_eval(sr_store *s, sr_store_script *script, int nkeys, int argc,
         all[i + 3] = argv[i];
         all_lens[i + 3] = lens ? lens[i] : strlen(argv[i]);
     }
-    return sr_redis_command(&s->redis, cb, privdata, argc + 3, all, all_lens);
+    return argc + 3;
+}
+
+int sr_store_eval(sr_store *s, enum sr_script script, int nkeys, int argc, const char *const *argv,
+                  const size_t *lens, sr_store_cb *cb, void *privdata)
+{
+    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
+    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
+    char numkeys[16];
+    int n = eval_args(s, script, nkeys, argc, argv, lens, all, all_lens, numkeys);
+    return n < 0 ? -1 : sr_redis_command(&s->redis, cb, privdata, n, all, all_lens);
+}
+
+void sr_store_eval_call(sr_store *s, enum sr_script script, int nkeys, int argc,
+                        const char *const *argv, const size_t *lens, sr_redis_call_fn *decode,
+                        void (*cb)(void), void *arg)
+{
+    const char *all[SR_STORE_EVAL_MAX_ARGS + 3];
+    size_t all_lens[SR_STORE_EVAL_MAX_ARGS + 3];
+    char numkeys[16];
+    int n = eval_args(s, script, nkeys, argc, argv, lens, all, all_lens, numkeys);
+    if (n < 0 || sr_redis_call(&s->redis, decode, cb, arg, n, all, all_lens) < 0)
+        decode(NULL, cb, arg);
 }
 
 void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *const *sessions,
@@ -636,7 +734,7 @@ void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *c
     snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char **argv = sr_xmalloc((n + 6) * sizeof *argv);
-    const char *fixed[] = {"EVALSHA", s->sha[S_SESSIONS_SYNC], "2", set, online, ttl};
+    const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_NODE_SESSIONS_SYNC], "2", set, online, ttl};
     for (size_t i = 0; i < 6; i++)
         argv[i] = fixed[i];
     for (size_t i = 0; i < n; i++)

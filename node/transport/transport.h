@@ -1,6 +1,10 @@
 /* transport.h - the libwebsockets side of the node: one listening vhost on
  * the node's event_base serving every dialect's WebSocket path and the HTTP
- * endpoints. Only transport_*.c include libwebsockets.h. */
+ * endpoints. Only transport_*.c include libwebsockets.h.
+ *
+ * node/transport: compiled with the core's public headers (core.h, conn.h,
+ * http.h, dialect.h) only, never the store's or the core's internals. Its
+ * headers may be included by main.c alone. */
 #ifndef SR_TRANSPORT_H
 #define SR_TRANSPORT_H
 

@@ -3,7 +3,9 @@
  * writes the answer whenever the core gives it (at once, or after a Redis
  * round trip). Headers can only be written from a WRITEABLE callback, so an
  * answer is kept in the pss until then. */
+#include "client_limits.h"
 #include "transport_lws.h"
+#include "sr_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +20,8 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
-void sr_http_answer(void *handle, unsigned status, const char *type, const char *body, size_t len)
+void sr_transport_http_answer(void *handle, unsigned status, const char *type, const char *body,
+                              size_t len)
 {
     sr_pss *pss = handle;
     sr_buf_reset(&pss->http_body);
@@ -77,7 +80,7 @@ static void copy_query(struct lws *wsi, char *out, size_t cap)
     }
 }
 
-int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
+int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri)
 {
     memset(pss, 0, sizeof *pss);
     pss->wsi = wsi;
@@ -124,7 +127,7 @@ int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *u
     return 0;
 }
 
-int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
+int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
 {
     if (!pss->req) return -1;
     sr_transport *t = lws_context_user(lws_get_context(wsi));
@@ -139,7 +142,7 @@ int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
     return 0;
 }
 
-int sr_http_body_done(struct lws *wsi, sr_pss *pss)
+int sr_transport_http_body_done(struct lws *wsi, sr_pss *pss)
 {
     if (!pss->req) return -1;
     sr_transport_handshake_done(wsi);

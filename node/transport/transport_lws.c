@@ -3,8 +3,9 @@
  * WRITEABLE callback from a per-connection queue of shared frames, and named
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
-#include "core_metrics.h"
 #include "sr_log.h"
+#include "client_limits.h"
+#include "sr_alloc.h"
 #include "transport_lws.h"
 
 #include <event2/event.h>
@@ -121,7 +122,7 @@ const sr_transport_ops sr_transport_lws_ops = {
     transport_send,
     transport_close,
     transport_oldest_unsent_seq,
-    sr_http_answer,
+    sr_transport_http_answer,
 };
 
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap)
@@ -244,9 +245,9 @@ static void heartbeat_sweep(evutil_socket_t fd, short what, void *arg)
     uint64_t now = sr_monotonic_ms(), hb = (uint64_t)t->cfg->heartbeat_interval * 1000;
     sr_buf dead; /* struct lws * of the sockets to drop, after the walk */
     sr_buf_init(&dead);
-    for (sr_conn *c = t->core ? t->core->conns : NULL; c; c = c->next) {
-        if (c->ops != &sr_transport_lws_ops) continue; /* long-polling: no socket */
-        sr_pss *pss = c->transport;
+    for (sr_conn *c = t->core ? sr_core_first_conn(t->core) : NULL; c; c = sr_conn_next(c)) {
+        if (!sr_conn_is_socket(c)) continue; /* long-polling: no socket */
+        sr_pss *pss = sr_conn_transport(c);
         if (!pss || !pss->wsi) continue;
         uint64_t since = pss->ping_ms > pss->valid_ms ? pss->ping_ms : pss->valid_ms;
         if (now - pss->valid_ms >= 3 * hb) {
@@ -334,7 +335,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-        if (t->core->draining || !dialect_of(wsi)) return -1; /* refuse the upgrade */
+        if (sr_core_draining(t->core) || !dialect_of(wsi)) return -1; /* refuse the upgrade */
         return 0;
     case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
         handshake_start(wsi);
@@ -372,11 +373,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         sr_buf_free(&pss->rx);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return sr_http_request(t, wsi, pss, in);
+        return sr_transport_http_request(t, wsi, pss, in);
     case LWS_CALLBACK_HTTP_BODY:
-        return sr_http_body(wsi, pss, in, len);
+        return sr_transport_http_body(wsi, pss, in, len);
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return sr_http_body_done(wsi, pss);
+        return sr_transport_http_body_done(wsi, pss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:

@@ -53,14 +53,15 @@ struct sr_transport {
  * X-Forwarded-For address, the one the trusted proxy appended (WebSocket
  * upgrades and HTTP requests alike). */
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
-void sr_http_answer(void *pss, unsigned status, const char *type, const char *body, size_t len);
+void sr_transport_http_answer(void *pss, unsigned status, const char *type, const char *body,
+                              size_t len);
 
 /* The request (or upgrade) is complete: not counted as a handshake timeout. */
 void sr_transport_handshake_done(struct lws *wsi);
 
-int sr_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
-int sr_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);
-int sr_http_body_done(struct lws *wsi, sr_pss *pss);
+int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
+int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);
+int sr_transport_http_body_done(struct lws *wsi, sr_pss *pss);
 int sr_http_writeable(struct lws *wsi, sr_pss *pss);
 void sr_http_closed(sr_pss *pss);
 

@@ -233,7 +233,7 @@ def unavailable_count(cluster):
 
 
 def test_redis_down_answers_503_and_counts_each_unavailable(make_cluster, devices):
-    """With Redis gone, every Redis-backed call of device sync (core_accounts.h)
+    """With Redis gone, every Redis-backed call of device sync (devicesync_store.h)
     answers "Service unavailable" instead of hanging, and each is counted once
     as an `unavailable` error; after Redis is back they work again."""
     c = make_cluster(nodes=1, env={"JWT_SECRET": SECRET, "DRAIN_TIMEOUT": 0})

@@ -2,6 +2,7 @@
  * refusal. Run by test_jwt.sh, which makes the keys in the directory given as
  * the one argument (see that script for what each file is). */
 #include "check.h"
+#include "sr_alloc.h"
 #include "sr_jwt.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* hist.c - log-linear histogram (see hist.h). */
 #include "hist.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 
 #include <stdlib.h>

@@ -17,6 +17,7 @@
 
 #include "hist.h"
 #include "seqcheck.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 #include "sr_json.h"
 

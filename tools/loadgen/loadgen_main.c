@@ -11,6 +11,7 @@
  * Dialects: token sync (default), or --dialect devicesync (Socket.IO, one
  * registered user per pair). */
 #include "loadgen.h"
+#include "sr_alloc.h"
 #include "loadgen_report.h"
 
 #include <errno.h>

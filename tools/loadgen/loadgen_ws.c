@@ -8,6 +8,7 @@
  * connects (to the other URL) and pairs with the token; both ends see the
  * other's "peer joined". Then the pair is ready for traffic. */
 #include "loadgen.h"
+#include "sr_alloc.h"
 #include "sr_json.h"
 
 #include <libwebsockets.h>

@@ -1,5 +1,6 @@
 /* seqcheck.c - delivery checker (see seqcheck.h). */
 #include "seqcheck.h"
+#include "sr_alloc.h"
 #include "sr_buf.h"
 
 #include <stdlib.h>

@@ -1,6 +1,8 @@
 /* fuzz_node.c - see fuzz_node.h. */
 #include "fuzz_node.h"
+#include "bus.h"
 #include "dialect_peersync.h"
+#include "store.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -10,6 +12,8 @@
 static struct event_base *base;
 static sr_config cfg;
 static sr_core *core;
+static sr_store *store;
+static sr_bus *bus;
 static unsigned http_status;
 
 static int fake_send(void *t, sr_frame *f)
@@ -63,8 +67,8 @@ static const char *fuzz_env(const char *name)
 static void teardown(void)
 {
     if (!core) return;
-    sr_bus_free(core->bus); /* in main's order */
-    sr_store_free(core->store);
+    sr_bus_free(bus); /* in main's order */
+    sr_store_free(store);
     sr_core_free(core);
     event_base_free(base);
     sr_peersync_teardown();
@@ -82,10 +86,11 @@ sr_core *fuzz_node(void)
         abort();
     }
     base = event_base_new();
-    sr_store *store = sr_store_new(base, &cfg);
-    core = sr_core_new(base, &cfg, store, NULL, &fake_ops);
+    store = sr_store_new(base, &cfg);
+    core = sr_core_new(base, &cfg, store, &fake_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, core};
-    core->bus = sr_bus_new(base, &cfg, &hooks);
+    bus = sr_bus_new(base, &cfg, &hooks);
+    sr_core_attach_bus(core, bus);
     atexit(teardown);
     return core;
 }

@@ -4,17 +4,13 @@
 #ifndef SR_CORE_METRICS_H
 #define SR_CORE_METRICS_H
 
-#include "core.h"
+#include "core_internal.h"
 
 /* The counters' slot of a dialect: its index in sr_dialects[]. A "/"
  * socket before its first typed message counts as token sync, which
  * answers for it. */
 unsigned sr_metrics_slot(const sr_dialect *d);
-/* An error reply went to c's client (counted per dialect). */
-void sr_conn_count_error(sr_conn *c);
-/* A relayed message's frame was written to a socket: observes the time since
- * its first node published it (origin_us, wall clock) in the histogram. */
-void sr_core_observe_relay(sr_core *core, uint64_t origin_us);
+/* sr_conn_count_error: conn.h; sr_core_observe_relay: core.h. */
 /* Connections and local sessions per dialect slot (arrays of
  * SR_METRIC_DIALECTS, zeroed by the caller). */
 void sr_core_dialect_counts(const sr_core *core, unsigned *conns, unsigned *sessions);

@@ -4,7 +4,7 @@
 #ifndef SR_CORE_WEB_H
 #define SR_CORE_WEB_H
 
-#include "core.h"
+#include "core_internal.h"
 
 typedef struct sr_web_asset {
     const char *name; /* file name in web/ */
