@@ -3,13 +3,17 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# make test runs each fuzz target this long after replaying its corpus
+FUZZ_SMOKE_SECONDS ?= 3
 PYTHON     ?= /usr/bin/python3
 JOBS       ?= $(shell nproc)
 LWS_PREFIX := $(abspath $(BUILD))/deps/lws
 HIREDIS_PREFIX := $(abspath $(BUILD))/deps/hiredis
 
 .PHONY: all deps build asan run cluster test unit integration integration-asan format clean \
-        k8s-tools deploy-check sio-client
+        k8s-tools deploy-check sio-client fuzz-build fuzz fuzz-smoke
 
 all: build
 
@@ -24,6 +28,20 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_SANITIZE=ON \
 	    -DSR_LWS_PREFIX=$(LWS_PREFIX) -DSR_HIREDIS_PREFIX=$(HIREDIS_PREFIX) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# libFuzzer targets (tests/fuzz) with ASan + UBSan, built by clang in their own tree.
+fuzz-build: deps
+	@CC=clang-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSR_FUZZ=ON \
+	    -DSR_HIREDIS_PREFIX=$(HIREDIS_PREFIX) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) >/dev/null
+
+# Each target for FUZZ_SECONDS: executions, coverage and crashes per target.
+fuzz: fuzz-build
+	@tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# What make test runs: every seed corpus replayed, then a few seconds per target.
+fuzz-smoke: fuzz-build
+	@tools/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SMOKE_SECONDS)
 
 run: build
 	$(BUILD)/syncrelay
@@ -60,11 +78,11 @@ deploy-check: build k8s-tools
 	cd tests/deploy && SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay \
 	    SYNCRELAY_K8S_TOOLS=$(abspath $(BUILD))/deps/k8s-tools $(PYTHON) -m pytest -q
 
-test: unit deploy-check integration integration-asan
+test: unit fuzz-smoke deploy-check integration integration-asan
 
 format:
 	clang-format -i shared/*.[ch] node/*.[ch] node/*/*.[ch] node/*/*/*.[ch] tests/unit/*.[ch] \
-	    tests/unit/layers/*.c
+	    tests/unit/layers/*.c tests/fuzz/*.c tests/fuzz/support/*.[ch]
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

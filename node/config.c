@@ -73,6 +73,25 @@ static const setting settings[] = {
      "register/login attempts per client IP per minute, cluster-wide (device sync)"},
     {"TRUST_PROXY", T_BOOL, OFF(trust_proxy), "0", 0, 1,
      "1: client IP is the last X-Forwarded-For address (added by the proxy)"},
+    /* hostile clients: each refusal is counted in /metrics (syncrelay_limited_total) */
+    {"LISTEN", T_STR, OFF(listen), NULL, 0, 0,
+     "address or interface to listen on (127.0.0.1, eth0); unset: every interface"},
+    {"MAX_CONNECTIONS_PER_IP", T_INT, OFF(max_connections_per_ip), "1000", 0, 1000000,
+     "WebSocket connections per client IP on a node (over: error, close 1008); 0: no limit"},
+    {"MAX_PENDING_PER_IP", T_INT, OFF(max_pending_per_ip), "100", 0, 1000000,
+     "sockets per client IP not yet joined or authenticated (over: close 1008); 0: no limit"},
+    {"MESSAGE_RATE", T_INT, OFF(message_rate), "1000", 0, 1000000,
+     "messages per second per connection, sustained (over: error, close 1008); 0: no limit"},
+    {"MESSAGE_BURST", T_INT, OFF(message_burst), "2000", 1, 10000000,
+     "messages a connection may send at once above MESSAGE_RATE"},
+    {"MAX_JSON_MEMBERS", T_INT, OFF(max_json_members), "100000", 0, 100000000,
+     "JSON values (members and elements) per message (over: error, close 1009); 0: no limit"},
+    {"MAX_HTTP_HEADER_BYTES", T_INT, OFF(max_http_header_bytes), "8192", 1024, 65535,
+     "bytes of request line and headers of an HTTP request or upgrade (over: 431)"},
+    {"MAX_HTTP_BODY_BYTES", T_SIZE, OFF(max_http_body_bytes), "1048576", 1024, 1LL << 30,
+     "bytes of an HTTP request body (over: 413)"},
+    {"HANDSHAKE_TIMEOUT", T_INT, OFF(handshake_timeout), "10", 1, 3600,
+     "seconds a connection may take to send its HTTP request or WebSocket upgrade"},
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

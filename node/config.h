@@ -41,6 +41,14 @@ typedef struct sr_config {
     int join_rate_limit;
     int auth_rate_limit;
     bool trust_proxy;
+    /* hostile clients (client_limits.h, transport_lws.c) */
+    char *listen;
+    int max_connections_per_ip, max_pending_per_ip;
+    int message_rate, message_burst;
+    int max_json_members;
+    int max_http_header_bytes;
+    long long max_http_body_bytes;
+    int handshake_timeout;
 } sr_config;
 
 typedef const char *sr_getenv_fn(const char *name);

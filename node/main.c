@@ -167,8 +167,9 @@ int main(int argc, char **argv)
     event_add(n.sigint, NULL);
     const sr_redis_target *rt = &n.cfg.redis; /* not the URL: it may hold a password */
     char port[8];
-    sr_log_info("syncrelay node %s listening on %s://0.0.0.0:%d (redis %s%s%s%s%s)", n.cfg.node_id,
-                n.cfg.tls_cert ? "wss" : "ws", n.cfg.port, embedded ? "embedded, " : "",
+    sr_log_info("syncrelay node %s listening on %s://%s:%d (redis %s%s%s%s%s)", n.cfg.node_id,
+                n.cfg.tls_cert ? "wss" : "ws", n.cfg.listen ? n.cfg.listen : "0.0.0.0", n.cfg.port,
+                embedded ? "embedded, " : "",
                 rt->unix_path ? "unix://"
                 : rt->tls     ? "rediss://"
                               : "redis://",

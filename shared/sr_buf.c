@@ -67,17 +67,20 @@ void sr_buf_append_json_string(sr_buf *b, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     sr_buf_reserve(b, n + 2);
     b->data[b->len++] = '"';
+    size_t plain = 0; /* start of the bytes not yet copied: copied in runs */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c != '"' && c != '\\' && c >= 0x20) continue;
+        sr_buf_append(b, s + plain, i - plain);
+        plain = i + 1;
         if (c == '"' || c == '\\') {
             char esc[2] = {'\\', (char)c};
             sr_buf_append(b, esc, 2);
-        } else if (c < 0x20) {
+        } else {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             sr_buf_append(b, esc, 6);
-        } else {
-            sr_buf_append(b, &s[i], 1);
         }
     }
+    sr_buf_append(b, s + plain, n - plain);
     sr_buf_append(b, "\"", 1);
 }

@@ -12,7 +12,16 @@
 
 typedef struct scanner {
     const char *s, *end;
+    size_t values; /* values scanned so far (members and elements at any depth) */
 } scanner;
+
+/* MAX_JSON_MEMBERS, set once at start (sr_json_set_max_values) */
+static size_t max_values = SR_JSON_DEFAULT_MAX_VALUES;
+
+void sr_json_set_max_values(size_t n)
+{
+    max_values = n ? n : (size_t)-1;
+}
 
 static void skip_ws(scanner *sc)
 {
@@ -122,6 +131,7 @@ static int scan_literal(scanner *sc, const char *lit)
 static int scan_value(scanner *sc, sr_json_span *out, sr_json_doc *doc, int depth)
 {
     if (depth > SR_JSON_MAX_DEPTH || sc->s >= sc->end) return -1;
+    if (++sc->values > max_values) return SR_JSON_TOO_MANY;
     const char *start = sc->s;
     int rc;
     switch (*sc->s) {
@@ -153,7 +163,7 @@ static int scan_value(scanner *sc, sr_json_span *out, sr_json_doc *doc, int dept
         for (;;) {
             sr_json_span item;
             skip_ws(sc);
-            if (scan_value(sc, &item, NULL, depth + 1) < 0) return -1;
+            if ((rc = scan_value(sc, &item, NULL, depth + 1)) < 0) return rc;
             skip_ws(sc);
             if (sc->s >= sc->end) return -1;
             if (*sc->s == ',') {
@@ -187,7 +197,7 @@ static int scan_value(scanner *sc, sr_json_span *out, sr_json_doc *doc, int dept
             if (sc->s >= sc->end || *sc->s != ':') return -1;
             sc->s++;
             skip_ws(sc);
-            if (scan_value(sc, &value, NULL, depth + 1) < 0) return -1;
+            if ((rc = scan_value(sc, &value, NULL, depth + 1)) < 0) return rc;
             if (doc && doc->count < SR_JSON_MAX_MEMBERS) {
                 doc->members[doc->count].key = key;
                 doc->members[doc->count].value = value;
@@ -218,23 +228,25 @@ static int scan_value(scanner *sc, sr_json_span *out, sr_json_doc *doc, int dept
 
 int sr_json_parse(sr_json_doc *doc, const char *s, size_t n)
 {
-    scanner sc = {s, s + n};
+    scanner sc = {s, s + n, 0};
     doc->count = 0;
     doc->root.type = SR_JSON_NONE;
     skip_ws(&sc);
-    if (scan_value(&sc, &doc->root, doc, 0) < 0) return -1;
+    int rc = scan_value(&sc, &doc->root, doc, 0);
+    if (rc < 0) return rc;
     skip_ws(&sc);
     return sc.s == sc.end ? 0 : -1;
 }
 
 long sr_json_scan(sr_json_span *out, const char *s, size_t n)
 {
-    scanner sc = {s, s + n};
+    scanner sc = {s, s + n, 0};
     out->type = SR_JSON_NONE;
     skip_ws(&sc);
-    if (scan_value(&sc, out, NULL, 0) < 0) {
+    int rc = scan_value(&sc, out, NULL, 0);
+    if (rc < 0) {
         out->type = SR_JSON_NONE;
-        return -1;
+        return rc;
     }
     skip_ws(&sc);
     return (long)(sc.s - s);
@@ -243,7 +255,7 @@ long sr_json_scan(sr_json_span *out, const char *s, size_t n)
 int sr_json_array_items(const sr_json_span *arr, sr_json_span *items, int max)
 {
     if (!arr || arr->type != SR_JSON_ARRAY) return -1;
-    scanner sc = {arr->p + 1, arr->p + arr->n - 1}; /* inside the brackets */
+    scanner sc = {arr->p + 1, arr->p + arr->n - 1, 0}; /* inside the brackets */
     int count = 0;
     skip_ws(&sc);
     while (sc.s < sc.end) {

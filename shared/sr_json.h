@@ -37,12 +37,21 @@ typedef struct sr_json_doc {
     } members[SR_JSON_MAX_MEMBERS];
 } sr_json_doc;
 
-/* Validates all of s[0..n) as one JSON text. Returns 0, or -1 when it is not JSON. */
+/* A text with more values than the limit (object members and array elements
+ * at any depth, the root included) is refused with SR_JSON_TOO_MANY: scanning
+ * stays linear either way, but what the node relays is parsed again by every
+ * peer. The node sets the limit once from MAX_JSON_MEMBERS; 0 lifts it. */
+#define SR_JSON_DEFAULT_MAX_VALUES 100000
+#define SR_JSON_TOO_MANY (-2)
+void sr_json_set_max_values(size_t n);
+
+/* Validates all of s[0..n) as one JSON text. Returns 0, -1 when it is not
+ * JSON, or SR_JSON_TOO_MANY. */
 int sr_json_parse(sr_json_doc *doc, const char *s, size_t n);
 /* Scans one JSON value at the start of s[0..n), leading whitespace skipped, into
- * out. Returns the bytes consumed (the value and the whitespace after it), or -1
- * when no valid value starts there. What follows is the caller's business: this
- * is how a codec tells "invalid JSON" from "valid JSON, then trailing garbage". */
+ * out. Returns the bytes consumed (the value and the whitespace after it), -1
+ * when no valid value starts there, or SR_JSON_TOO_MANY. What follows is the caller's business:
+ * this is how a codec tells "invalid JSON" from "valid JSON, then trailing garbage". */
 long sr_json_scan(sr_json_span *out, const char *s, size_t n);
 /* Records up to max elements of the array arr (a span this module produced) in
  * items. Returns how many elements the array has (possibly more than max), or -1

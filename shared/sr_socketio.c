@@ -23,6 +23,8 @@ const char *sr_sio_strerror(int err)
         return "bad acknowledgement id";
     case SR_SIO_ERR_JSON:
         return "payload is not valid JSON";
+    case SR_SIO_ERR_TOO_MANY:
+        return "too many JSON members";
     case SR_SIO_ERR_TRAILING:
         return "unexpected bytes after the packet";
     case SR_SIO_ERR_PAYLOAD:
@@ -226,6 +228,7 @@ int sr_sio_parse(sr_sio_packet *out, const char *s, size_t n)
 
     if (i < n) {
         long used = sr_json_scan(&out->data, s + i, n - i);
+        if (used == SR_JSON_TOO_MANY) return SR_SIO_ERR_TOO_MANY;
         if (used < 0) return SR_SIO_ERR_JSON;
         if ((size_t)used != n - i) return SR_SIO_ERR_TRAILING;
     }

@@ -34,6 +34,7 @@ enum sr_sio_error {
     SR_SIO_ERR_VERSION = -10,   /* handshake query without EIO=4 */
     SR_SIO_ERR_TRANSPORT = -11, /* handshake query not transport=websocket, or with a sid */
     SR_SIO_ERR_QUERY = -12,     /* malformed query string or percent-encoding */
+    SR_SIO_ERR_TOO_MANY = -13,  /* payload over the JSON member limit (SR_JSON_TOO_MANY) */
 };
 
 /* A short English description of err ("ack id out of range"), for logs and for

@@ -40,8 +40,14 @@ NODE_CONFIG_VARS = (
     "JWT_PRIVATE_KEY", "ADMIN_TOKEN", "DEV_TOKENS", "DRAIN_TIMEOUT", "TLS_CERT",
     "TLS_KEY", "LOG_FORMAT", "JOIN_RATE_LIMIT", "TRUST_PROXY", "HISTORY_SIZE",
     "KEY_PREFIX", "AUTH_RATE_LIMIT", "LOG_LEVEL", "REDIS_TLS_CA_FILE", "REDIS_TLS_CERT",
-    "REDIS_TLS_KEY", "REDIS_TLS_SERVER_NAME", "REDIS_TLS_VERIFY",
+    "REDIS_TLS_KEY", "REDIS_TLS_SERVER_NAME", "REDIS_TLS_VERIFY", "LISTEN",
+    "MAX_CONNECTIONS_PER_IP", "MAX_PENDING_PER_IP", "MESSAGE_RATE", "MESSAGE_BURST",
+    "MAX_JSON_MEMBERS", "MAX_HTTP_HEADER_BYTES", "MAX_HTTP_BODY_BYTES", "HANDSHAKE_TIMEOUT",
 )
+
+# A load generator is one client IP opening thousands of sockets and sending
+# as fast as the relay allows: the per-IP and per-connection limits are lifted.
+LOADGEN_ENV = {"MAX_CONNECTIONS_PER_IP": "0", "MAX_PENDING_PER_IP": "0", "MESSAGE_RATE": "0"}
 
 
 class ClusterError(RuntimeError):

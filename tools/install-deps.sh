@@ -23,6 +23,7 @@ if [ "${SR_DEPS:-all}" != build ]; then
     # the browser tests (tests/integration/test_web.py): headless chromium driven by
     # selenium, and zbarimg to read back the QR code the demo page draws
     packages+=(chromium chromium-driver python3-selenium zbar-tools)
+    packages+=(clang-14 libclang-rt-14-dev)  # the fuzz targets (libFuzzer, tests/fuzz)
 fi
 
 missing=()

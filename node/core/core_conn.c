@@ -52,6 +52,7 @@ sr_conn *sr_conn_open_ops(sr_core *core, const sr_transport_ops *ops, void *tran
     core->metrics.connections_total++;
     sr_log_debug("conn %llu: open (%s) from %s", (unsigned long long)c->id, d->name, c->ip);
     if (d->open) d->open(c);
+    sr_limits_conn_open(c);
     return c;
 }
 
@@ -72,7 +73,7 @@ void sr_conn_receive(sr_conn *c, const char *data, size_t len, bool binary)
     m->bytes_in += len;
     /* Also while closing: a client may have written this before it saw our
      * close frame (a drain's 1012), and it still counts. Replies are dropped. */
-    if (c->transport) {
+    if (c->transport && sr_limits_message(c)) {
         sr_log_debug("conn %llu: %s %zu bytes: %.*s", (unsigned long long)c->id,
                      binary ? "binary" : "text", len, binary ? 0 : (int)(len < 200 ? len : 200),
                      data);

@@ -76,6 +76,7 @@ static void on_join_reply(const sr_store_join_result *reply, void *arg)
     op->session->pending--;
     op->session = NULL;
     c->join_state = SR_CONN_JOINED;
+    sr_conn_authenticated(c);
     c->last_seq = start;
     c->pending_seq = c->parked_seq = 0;
     c->catching_up = true; /* until the backlog (maybe empty) has been fetched */

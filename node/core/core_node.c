@@ -5,6 +5,7 @@
 #include "core_metrics.h"
 #include "core_poll.h"
 #include "core_web.h"
+#include "sr_json.h"
 #include "sr_log.h"
 #include "sr_random.h"
 
@@ -84,6 +85,8 @@ sr_core *sr_core_new(struct event_base *base, const sr_config *cfg, sr_store *st
     core->started_ms = sr_now_ms();
     if (sr_random_code(core->boot_id, 8, "abcdefghijklmnopqrstuvwxyz0123456789") < 0) abort();
     sr_map_init(&core->sessions);
+    sr_limits_init(&core->limits);
+    sr_json_set_max_values((size_t)cfg->max_json_members); /* one node per process */
 
     struct timeval hb = {0, 250 * 1000};
     uint64_t touch_ms = sr_core_touch_interval_ms(core) / 2;
@@ -127,6 +130,7 @@ void sr_core_free(sr_core *core)
     event_free(core->heartbeat_timer);
     event_free(core->touch_timer);
     sr_map_free(&core->sessions);
+    sr_limits_free(&core->limits);
     while (core->spare_ops) {
         sr_op *op = core->spare_ops;
         core->spare_ops = op->next;
@@ -216,5 +220,6 @@ void sr_core_metrics_text(sr_core *core, sr_buf *out)
     for (int k = 0; k < SR_ERROR_KINDS; k++)
         sr_buf_printf(out, "syncrelay_errors_total{kind=\"%s\"} %llu\n", error_names[k],
                       (unsigned long long)m->errors[k]);
+    sr_limits_metrics_text(core, out);
     sr_core_metrics_more(core, out); /* per dialect, relay latency, process_* */
 }

@@ -130,6 +130,7 @@ void sr_conn_closed(sr_conn *c)
     sr_log_debug("conn %llu: closed", (unsigned long long)c->id);
     if (c->dialect->close) c->dialect->close(c);
     sr_session_leave(c);
+    sr_limits_conn_closed(c);
     c->transport = NULL; /* from here sr_conn_set_timer does nothing */
     if (c->retry) {
         event_free(c->retry);

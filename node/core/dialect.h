@@ -40,6 +40,9 @@ typedef struct sr_dialect {
     /* The dialect's REST endpoints: returns true when it took the request
      * (and answers it, now or later). May be NULL. */
     bool (*http)(struct sr_http_req *r);
+    /* Sends message in the dialect's error format: a limit the core enforces
+     * (client_limits.h) refuses the socket with it before closing. */
+    void (*error)(struct sr_conn *c, const char *message);
 } sr_dialect;
 
 /* Every dialect, for the HTTP endpoints and the admin API (session kinds). */
@@ -48,7 +51,9 @@ extern const size_t sr_dialect_count;
 
 /* Parses a text message as a JSON object with a string "type" (copied to
  * type). Returns NULL, or the error to send (counted in the metrics);
- * no_type is the dialect's words for a message without a usable type. */
+ * no_type is the dialect's words for a message without a usable type. Over
+ * MAX_JSON_MEMBERS the socket is refused here (the returned error goes
+ * nowhere: the socket is closing). */
 const char *sr_dialect_parse_typed(struct sr_conn *c, const char *data, size_t len, bool binary,
                                    struct sr_json_doc *doc, char *type, size_t cap,
                                    const char *no_type);

@@ -19,6 +19,7 @@
  * are in dialect_devicesync_events.c, REST in dialect_devicesync_rest.c;
  * accounts and device records are reached through devicesync_store.h. */
 #include "session.h"
+#include "client_limits.h"
 #include "core_poll.h"
 #include "devicesync_store.h"
 #include "dialect_devicesync.h"
@@ -422,6 +423,10 @@ static void ds_message(sr_conn *c, const char *data, size_t len, bool binary)
     if (rc == SR_SIO_OK && ep.type != SR_EIO_MESSAGE) return; /* noop, probes */
     sr_sio_packet p;
     if (rc == SR_SIO_OK) rc = sr_sio_parse(&p, ep.data, ep.len);
+    if (rc == SR_SIO_ERR_TOO_MANY) {
+        sr_conn_refuse(c, SR_LIMIT_JSON_MEMBERS, SR_CLOSE_TOO_BIG, "Too many JSON members");
+        return;
+    }
     if (rc == SR_SIO_ERR_BINARY) {
         st->binary_refused = true;
         sr_conn_error(c, SR_ERROR_BAD_REQUEST);
@@ -488,6 +493,11 @@ static void ds_close(sr_conn *c)
     sr_buf_free(&st->info);
 }
 
+static void ds_limit_error(sr_conn *c, const char *message)
+{
+    sr_ds_send_error(c, NULL, message);
+}
+
 const sr_dialect sr_dialect_devicesync = {
     .name = SR_DS_KIND,
     .state_size = sizeof(sr_ds_state),
@@ -497,4 +507,5 @@ const sr_dialect sr_dialect_devicesync = {
     .superseded = ds_superseded,
     .ended = ds_ended,
     .http = sr_ds_http,
+    .error = ds_limit_error,
 };

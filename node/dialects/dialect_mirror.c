@@ -272,4 +272,5 @@ const sr_dialect sr_dialect_mirror = {
     .typed = mirror_typed,
     .superseded = mirror_superseded,
     .ended = mirror_ended,
+    .error = send_error,
 };

@@ -10,6 +10,7 @@
  * end) is posted INTO this inbox (sr_session_post). Presence, pending requests
  * and peer sessions are Redis records reached through peersync_store.h. */
 #include "session.h"
+#include "client_limits.h"
 #include "dialect_peersync.h"
 #include "peersync_store.h"
 #include "sr_json.h"
@@ -56,6 +57,12 @@ void sr_peersync_send_error(sr_conn *c, const char *code, const char *message)
 
 /* Codes outside the seed's table (documented in the README): ERR_5001 a
  * malformed message, ERR_5002 an unknown event, ERR_5003 Redis unreachable. */
+/* ERR_5004 (outside the seed's table): a limit of the node refuses the socket. */
+static void peersync_limit_error(sr_conn *c, const char *message)
+{
+    sr_peersync_send_error(c, "ERR_5004", message);
+}
+
 void sr_peersync_send_invalid(sr_conn *c, const char *message)
 {
     sr_conn_error(c, SR_ERROR_BAD_REQUEST);
@@ -179,6 +186,7 @@ static void on_inbox_joined(sr_conn *c, int status, const sr_join_result *r, voi
         return;
     }
     st->authenticated = true;
+    sr_conn_authenticated(c);
     sr_conn_set_timer(c, refresh_ms(c), on_refresh); /* replaces the AUTH timeout */
     sr_buf b;
     sr_buf_init(&b);
@@ -265,7 +273,12 @@ static void peersync_message(sr_conn *c, const char *data, size_t len, bool bina
         sr_peersync_send_invalid(c, "Binary messages are not supported");
         return;
     }
-    if (sr_json_parse(&doc, data, len) < 0) {
+    int rc = sr_json_parse(&doc, data, len);
+    if (rc == SR_JSON_TOO_MANY) {
+        sr_conn_refuse(c, SR_LIMIT_JSON_MEMBERS, SR_CLOSE_TOO_BIG, "Too many JSON members");
+        return;
+    }
+    if (rc < 0) {
         sr_conn_error(c, SR_ERROR_INVALID_JSON);
         sr_peersync_send_error(c, "ERR_5001", "Invalid JSON");
         return;
@@ -367,4 +380,5 @@ const sr_dialect sr_dialect_peersync = {
     .superseded = peersync_superseded,
     .ended = peersync_ended,
     .http = sr_peersync_http,
+    .error = peersync_limit_error,
 };

@@ -376,4 +376,5 @@ const sr_dialect sr_dialect_recording = {
     .message = recording_message,
     .superseded = recording_superseded,
     .ended = recording_ended,
+    .error = send_error,
 };

@@ -52,8 +52,15 @@ static void root_open(sr_conn *c)
     sr_buf_free(&b);
 }
 
+/* Before the first message tells them apart: token sync's error format. */
+static void root_error(sr_conn *c, const char *message)
+{
+    sr_dialect_tokensync.error(c, message);
+}
+
 const sr_dialect sr_dialect_root = {
     .name = "root",
     .open = root_open,
     .message = root_message,
+    .error = root_error,
 };

@@ -226,4 +226,5 @@ const sr_dialect sr_dialect_tokensync = {
     .typed = tokensync_typed,
     .superseded = tokensync_superseded,
     .ended = tokensync_ended,
+    .error = send_error,
 };

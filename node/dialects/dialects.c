@@ -1,6 +1,7 @@
 /* dialects.c - which dialect serves which WebSocket path. Adding a dialect is
  * one file and one row in each table here. */
 #include "http.h"
+#include "client_limits.h"
 #include "session.h"
 #include "dialect.h"
 #include "sr_json.h"
@@ -43,7 +44,12 @@ const char *sr_dialect_parse_typed(sr_conn *c, const char *data, size_t len, boo
         sr_conn_error(c, SR_ERROR_BAD_REQUEST);
         return "Binary messages are not supported";
     }
-    if (sr_json_parse(doc, data, len) < 0) {
+    int rc = sr_json_parse(doc, data, len);
+    if (rc == SR_JSON_TOO_MANY) {
+        sr_conn_refuse(c, SR_LIMIT_JSON_MEMBERS, SR_CLOSE_TOO_BIG, "Too many JSON members");
+        return "Too many JSON members"; /* already sent */
+    }
+    if (rc < 0) {
         sr_conn_error(c, SR_ERROR_INVALID_JSON);
         return "Invalid JSON";
     }

@@ -93,12 +93,16 @@ static int shard_master(const redisReply *nodes, sr_cluster_shard *out)
     return -1;
 }
 
-int sr_cluster_map_from_shards(sr_cluster_map *map, const redisReply *reply)
+static void map_clear(sr_cluster_map *map)
 {
     map->nshards = 0;
     for (unsigned s = 0; s < SR_CLUSTER_SLOTS; s++)
         map->owner[s] = SR_CLUSTER_UNCOVERED;
     map->uncovered = SR_CLUSTER_SLOTS;
+}
+
+static int map_fill(sr_cluster_map *map, const redisReply *reply)
+{
     if (!reply || reply->type != REDIS_REPLY_ARRAY) return -1;
     for (size_t i = 0; i < reply->elements; i++) {
         const redisReply *shard = reply->element[i];
@@ -119,6 +123,14 @@ int sr_cluster_map_from_shards(sr_cluster_map *map, const redisReply *reply)
         map->nshards++;
     }
     return 0;
+}
+
+int sr_cluster_map_from_shards(sr_cluster_map *map, const redisReply *reply)
+{
+    map_clear(map);
+    if (map_fill(map, reply) == 0) return 0;
+    map_clear(map); /* a bad shard after good ones: no half-built map (found by fuzz_cluster) */
+    return -1;
 }
 
 const sr_cluster_shard *sr_cluster_map_owner(const sr_cluster_map *map, unsigned slot)

@@ -410,7 +410,7 @@ static char *put_decimal(char *p, size_t v)
 
 /* argv in RESP, formatted here instead of by hiredis: its sdscatfmt-based
  * formatter was the largest cost of a relayed message (callgrind, BENCHMARKS.md). */
-static void format_command(sr_buf *b, int argc, const char **argv, const size_t *lens)
+void sr_redis_format(sr_buf *b, int argc, const char **argv, const size_t *lens)
 {
     size_t need = 16;
     for (int i = 0; i < argc; i++)
@@ -455,7 +455,7 @@ static int send_command(sr_redis *r, pending_cmd *p, int argc, const char **argv
         lens = tmp;
     }
     p->sent_us = sr_monotonic_us();
-    format_command(&r->command, argc, argv, lens);
+    sr_redis_format(&r->command, argc, argv, lens);
     int rc = redisAsyncFormattedCommand(r->ac, on_reply, p, r->command.data, r->command.len);
     if (r->command.cap > 1024 * 1024) sr_buf_free(&r->command); /* hiredis has copied it */
     if (rc != REDIS_OK) {

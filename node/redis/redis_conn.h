@@ -69,5 +69,8 @@ int sr_redis_command(sr_redis *r, sr_store_cb *fn, void *privdata, int argc, con
  * nothing more for them. */
 int sr_redis_call(sr_redis *r, sr_redis_call_fn *fn, void (*cb)(void), void *arg, int argc,
                   const char **argv, const size_t *lens);
+/* Writes argv as one RESP command (an array of bulk strings) into b, replacing
+ * what b held. */
+void sr_redis_format(sr_buf *b, int argc, const char **argv, const size_t *lens);
 
 #endif

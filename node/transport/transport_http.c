@@ -3,13 +3,12 @@
  * writes the answer whenever the core gives it (at once, or after a Redis
  * round trip). Headers can only be written from a WRITEABLE callback, so an
  * answer is kept in the pss until then. */
+#include "client_limits.h"
 #include "transport_lws.h"
 #include "sr_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_BODY (1024 * 1024)
 
 static const struct {
     enum lws_token_indexes token;
@@ -111,11 +110,19 @@ int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, con
         return 0;
     }
     char length[24];
-    if (lws_hdr_copy(wsi, length, sizeof length, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-        strtoull(length, NULL, 10) > 0) {
-        pss->http_awaiting_body = true; /* dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+    unsigned long long declared = 0;
+    if (lws_hdr_copy(wsi, length, sizeof length, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        declared = strtoull(length, NULL, 10);
+    if (declared > (unsigned long long)t->cfg->max_http_body_bytes) {
+        sr_core_limit_hit(t->core, SR_LIMIT_HTTP_BODY); /* refused before a byte of it */
+        sr_http_respond_json(r, 413, "{\"error\":\"Request body too large\"}");
         return 0;
     }
+    if (declared > 0) {
+        pss->http_awaiting_body = true; /* dispatched at LWS_CALLBACK_HTTP_BODY_COMPLETION */
+        return 0;                       /* the handshake budget covers the body */
+    }
+    sr_transport_handshake_done(wsi);
     sr_http_dispatch(r);
     return 0;
 }
@@ -123,9 +130,12 @@ int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, con
 int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len)
 {
     if (!pss->req) return -1;
-    if (pss->req->body.len + len > MAX_BODY) {
-        if (!pss->req->answered)
+    sr_transport *t = lws_context_user(lws_get_context(wsi));
+    if (pss->req->body.len + len > (size_t)t->cfg->max_http_body_bytes) {
+        if (!pss->req->answered) {
+            sr_core_limit_hit(t->core, SR_LIMIT_HTTP_BODY);
             sr_http_respond_json(pss->req, 413, "{\"error\":\"Request body too large\"}");
+        }
         return 0;
     }
     sr_buf_append(&pss->req->body, in, len);
@@ -135,6 +145,7 @@ int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t 
 int sr_transport_http_body_done(struct lws *wsi, sr_pss *pss)
 {
     if (!pss->req) return -1;
+    sr_transport_handshake_done(wsi);
     if (pss->http_awaiting_body && !pss->req->answered) sr_http_dispatch(pss->req);
     pss->http_awaiting_body = false;
     return 0;

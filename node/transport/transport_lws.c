@@ -4,6 +4,7 @@
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
 #include "sr_log.h"
+#include "client_limits.h"
 #include "sr_alloc.h"
 #include "sr_utf8.h"
 #include "transport_lws.h"
@@ -22,25 +23,66 @@
 
 _Static_assert(LWS_PRE <= SR_FRAME_HEADROOM, "SR_FRAME_HEADROOM must cover LWS_PRE");
 
+/* A slow reader's close frame may never get out (it stopped reading): it is
+ * dropped this long after it was cut off. */
+#define SR_SLOW_READER_CLOSE_S 5
+
+/* A reader that took no frame for this long is stalled, not just busy. */
+#define SR_SLOW_READER_STALL_MS 1000
+
+/* A slow reader may fall this far behind before it is cut off (it resumes):
+ * MAX_MESSAGE_BYTES + 8 MiB of queued frames; and once it has stalled (taken
+ * no frame for a second), HISTORY_SIZE/2 sequenced frames, so that what it
+ * missed is still in the session's log when it comes back: the other half of
+ * the log is left for what is published while it reconnects (README, "Slow
+ * readers"). The count alone cuts nobody: a burst from Redis (one read can
+ * hold hundreds of messages) or a resume's backlog is queued at once and
+ * drains without a stall. */
 static size_t queue_limit(const sr_transport *t)
 {
-    /* a slow reader may fall this far behind before it is cut off (it resumes) */
     return (size_t)t->cfg->max_message_bytes + 8u * 1024 * 1024;
+}
+
+static bool over_limit(const sr_transport *t, const sr_pss *pss, const sr_frame *f)
+{
+    if (pss->queued_bytes + f->len + SR_QUEUE_ITEM_BYTES > queue_limit(t)) return true;
+    return f->seq && pss->queued_seqs >= (unsigned)t->cfg->history_size / 2 &&
+           sr_monotonic_ms() - pss->progress_ms >= SR_SLOW_READER_STALL_MS;
+}
+
+static void drop_queue(sr_pss *pss);
+
+/* Cuts a slow reader off: its queue is freed at once (memory stays bounded
+ * whether or not it ever reads again), the close frame names the last seq it
+ * was sent, and the core records the first unsent one as not delivered. */
+static void cut_slow_reader(sr_pss *pss, const sr_frame *refused)
+{
+    uint64_t oldest = 0;
+    for (out_item *it = pss->head; it && !oldest; it = it->next)
+        oldest = it->frame->seq;
+    pss->unsent_seq = oldest ? oldest : refused->seq;
+    sr_log_warn("closing a slow reader (%zu bytes, %u messages queued; last sent seq %llu)",
+                pss->queued_bytes, pss->queued_seqs, (unsigned long long)pss->sent_seq);
+    drop_queue(pss);
+    pss->close_pending = true;
+    pss->close_code = SR_CLOSE_SLOW_READER;
+    snprintf(pss->close_reason, sizeof pss->close_reason, "slow reader: resume with lastSeq=%llu",
+             (unsigned long long)pss->sent_seq);
+    lws_set_timeout(pss->wsi, PENDING_TIMEOUT_CLOSE_SEND, SR_SLOW_READER_CLOSE_S);
+    lws_callback_on_writable(pss->wsi);
 }
 
 static int transport_send(void *handle, sr_frame *f)
 {
     sr_pss *pss = handle;
     sr_transport *t = lws_context_user(lws_get_context(pss->wsi));
-    if (pss->close_sent) return -1;
-    if (pss->queued_bytes + f->len > queue_limit(t)) {
-        sr_log_warn("closing a slow reader (%zu bytes queued)", pss->queued_bytes);
-        pss->close_pending = true;
-        pss->close_code = SR_CLOSE_SLOW_READER;
-        snprintf(pss->close_reason, sizeof pss->close_reason, "slow reader");
-        lws_callback_on_writable(pss->wsi);
+    if (pss->close_sent || (pss->close_pending && pss->close_code == SR_CLOSE_SLOW_READER))
+        return -1;
+    if (over_limit(t, pss, f)) {
+        cut_slow_reader(pss, f);
         return -1;
     }
+    if (!pss->head) pss->progress_ms = sr_monotonic_ms();
     out_item *it = sr_transport_item_new();
     it->frame = sr_frame_ref(f);
     it->next = NULL;
@@ -49,7 +91,8 @@ static int transport_send(void *handle, sr_frame *f)
     else
         pss->head = it;
     pss->tail = it;
-    pss->queued_bytes += f->len;
+    pss->queued_bytes += f->len + SR_QUEUE_ITEM_BYTES;
+    pss->queued_seqs += f->seq != 0;
     sr_transport_write_kick(t, pss);
     return 0;
 }
@@ -66,6 +109,7 @@ static void transport_close(void *handle, int code, const char *reason)
 static uint64_t transport_oldest_unsent_seq(void *handle)
 {
     sr_pss *pss = handle;
+    if (pss->unsent_seq) return pss->unsent_seq; /* cut off as a slow reader */
     for (out_item *it = pss->head; it; it = it->next)
         if (it->frame->seq) return it->frame->seq;
     return 0;
@@ -125,6 +169,7 @@ static void drop_queue(sr_pss *pss)
     }
     pss->tail = NULL;
     pss->queued_bytes = 0;
+    pss->queued_seqs = 0;
 }
 
 /* A whole message to the core. Text must be UTF-8 (RFC 6455 8.1): checked
@@ -255,6 +300,31 @@ static int on_writeable(sr_transport *t, struct lws *wsi, sr_pss *pss)
     return 0;
 }
 
+/* ---------- handshake budget ----------
+ * A socket has HANDSHAKE_TIMEOUT from its accept to finish its request (a
+ * WebSocket upgrade, or HTTP headers): lws' "idle header table" timeout,
+ * which lws 4.1 sets when the socket gets its header table and does not
+ * extend as header bytes trickle in (a slowloris upgrade is dropped when it
+ * runs out; with the default of 10 s it stayed 10 s). The accept time rides
+ * in the wsi's opaque pointer, so that a socket closed before it made a
+ * request can be counted as refused when its time ran out. */
+static void handshake_start(struct lws *wsi)
+{
+    lws_set_opaque_user_data(wsi, (void *)(uintptr_t)sr_monotonic_ms());
+}
+
+void sr_transport_handshake_done(struct lws *wsi)
+{
+    lws_set_opaque_user_data(wsi, NULL);
+}
+
+static void handshake_closed(sr_transport *t, struct lws *wsi)
+{
+    uintptr_t started = (uintptr_t)lws_get_opaque_user_data(wsi);
+    if (started && sr_monotonic_ms() - started + 100 >= t->cfg->handshake_timeout * 1000ull)
+        sr_core_limit_hit(t->core, SR_LIMIT_HANDSHAKE);
+}
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -265,8 +335,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         if (sr_core_draining(t->core) || !dialect_of(wsi)) return -1; /* refuse the upgrade */
         return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        handshake_start(wsi);
+        return 0;
     case LWS_CALLBACK_ESTABLISHED: {
         char ip[64];
+        sr_transport_handshake_done(wsi);
         sr_transport_client_ip(t, wsi, ip, sizeof ip);
         memset(pss, 0, sizeof *pss);
         pss->wsi = wsi;
@@ -307,7 +381,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return sr_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
         /* also comes for connections that never made a request (no pss) */
-        if (pss) sr_http_closed(pss);
+        if (pss)
+            sr_http_closed(pss);
+        else
+            handshake_closed(t, wsi);
         return 0;
     default:
         break;
@@ -325,8 +402,15 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* The transport of this process, for lws_log: lws reports a request whose
+ * headers overflow MAX_HTTP_HEADER_BYTES only in its log (it closes the socket
+ * without an answer and without a callback), so that is where it is counted. */
+static sr_transport *log_transport;
+
 static void lws_log(int level, const char *line)
 {
+    if (log_transport && log_transport->core && strstr(line, "Ran out of header data space"))
+        sr_core_limit_hit(log_transport->core, SR_LIMIT_HTTP_HEADERS);
     size_t n = strlen(line);
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
@@ -340,10 +424,15 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     void *loops[1] = {base};
 
     t->cfg = cfg;
+    log_transport = t;
 
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
     memset(&info, 0, sizeof info);
     info.port = cfg->port;
+    info.iface = cfg->listen; /* NULL: every interface */
+    /* request line and headers; lws answers a longer request itself */
+    info.max_http_header_data = (unsigned short)cfg->max_http_header_bytes;
+    info.timeout_secs_ah_idle = (unsigned)cfg->handshake_timeout; /* handshake budget */
     info.protocols = protocols;
     info.foreign_loops = loops;
     info.user = t;
@@ -379,5 +468,6 @@ void sr_transport_free(sr_transport *t)
     event_free(t->heartbeat);
     lws_context_destroy(t->ctx);
     sr_transport_write_free(t);
+    log_transport = NULL;
     free(t);
 }

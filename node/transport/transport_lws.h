@@ -11,13 +11,22 @@ typedef struct out_item {
     struct out_item *next;
 } out_item;
 
+/* What one queued frame costs beyond its payload: the queue item, the frame
+ * header with its headroom, and allocator slack. Counted so that a flood of
+ * tiny frames is bounded like a few big ones. */
+#define SR_QUEUE_ITEM_BYTES (sizeof(out_item) + sizeof(sr_frame) + SR_FRAME_HEADROOM + 32)
+
 /* Per-connection state, for WebSocket and plain HTTP alike. */
 typedef struct sr_pss {
     struct lws *wsi;
     sr_conn *conn; /* WebSocket connections only */
     out_item *head, *tail;
-    size_t queued_bytes;
-    sr_buf rx; /* a message arriving in pieces */
+    size_t queued_bytes;  /* payloads and per-frame overhead (transport_lws.c) */
+    unsigned queued_seqs; /* sequenced frames among them */
+    uint64_t sent_seq;    /* the last sequenced frame written to the socket */
+    uint64_t unsent_seq;  /* cut off as a slow reader: the first seq not sent */
+    uint64_t progress_ms; /* the queue last moved (a frame written, or it filled from empty) */
+    sr_buf rx;            /* a message arriving in pieces */
     bool close_pending;
     bool close_sent;            /* our close frame is out; frames still arrive until the reply */
     bool too_big;               /* over MAX_MESSAGE_BYTES or not UTF-8: closing */
@@ -57,6 +66,9 @@ struct sr_transport {
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
 void sr_transport_http_answer(void *pss, unsigned status, const char *type, const char *body,
                               size_t len);
+
+/* The request (or upgrade) is complete: not counted as a handshake timeout. */
+void sr_transport_handshake_done(struct lws *wsi);
 
 /* transport_write.c: sending a WebSocket's queue (see there). kick: frames
  * were queued; queued: the WRITEABLE callback with frames queued; forget: the

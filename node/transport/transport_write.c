@@ -78,7 +78,10 @@ static void pop_front(sr_transport *t, sr_pss *pss)
     out_item *it = pss->head;
     pss->head = it->next;
     if (!pss->head) pss->tail = NULL;
-    pss->queued_bytes -= it->frame->len;
+    pss->queued_bytes -= it->frame->len + SR_QUEUE_ITEM_BYTES;
+    pss->queued_seqs -= it->frame->seq != 0;
+    if (it->frame->seq) pss->sent_seq = it->frame->seq; /* a slow reader's resume point */
+    pss->progress_ms = sr_monotonic_ms();
     if (it->frame->origin_us) sr_core_observe_relay(t->core, it->frame->origin_us);
     sr_frame_unref(it->frame);
     sr_transport_item_free(it);

@@ -10,6 +10,7 @@ import pytest
 import redis
 
 from conftest import SCALE
+from devcluster import LOADGEN_ENV
 
 
 def loadgen_bin():
@@ -43,9 +44,11 @@ def assert_exact(rc, text, r, pairs):
 
 @pytest.fixture(scope="module")
 def cluster(make_cluster):
-    # device sync: one JWT secret for both nodes, and room for a user per pair
+    # device sync: one JWT secret for both nodes, and room for a user per pair;
+    # one client IP sending as fast as the relay allows: the per-IP and rate limits lifted
     return make_cluster(nodes=2, haproxy=True,
-                        env={"JWT_SECRET": "loadgen-test-secret", "AUTH_RATE_LIMIT": 1000})
+                        env=dict(LOADGEN_ENV, JWT_SECRET="loadgen-test-secret",
+                                 AUTH_RATE_LIMIT=1000))
 
 
 def test_closed_loop_across_nodes(cluster):

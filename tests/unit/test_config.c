@@ -27,7 +27,19 @@ int main(void)
     CHECK(c.heartbeat_interval == 30 && c.drain_timeout == 20 && c.history_size == 100);
     CHECK(c.redis_url == NULL && c.node_id && c.node_id[0]);
     CHECK_STR(c.key_prefix, "syncrelay:");
+    /* the limits on clients have safe defaults; LISTEN unset binds everything */
+    CHECK(c.listen == NULL && c.max_connections_per_ip == 1000 && c.max_pending_per_ip == 100);
+    CHECK(c.message_rate == 1000 && c.message_burst == 2000 && c.max_json_members == 100000);
+    CHECK(c.max_http_header_bytes == 8192 && c.max_http_body_bytes == 1048576);
+    CHECK(c.handshake_timeout == 10);
     sr_config_free(&c);
+    const char *limits[] = {"LISTEN", "127.0.0.1", "MESSAGE_RATE", "0", NULL};
+    CHECK(load(&c, limits, 1, noargs, err) == 0);
+    CHECK_STR(c.listen, "127.0.0.1");
+    CHECK(c.message_rate == 0);
+    sr_config_free(&c);
+    const char *small_headers[] = {"MAX_HTTP_HEADER_BYTES", "100", NULL};
+    CHECK(load(&c, small_headers, 1, noargs, err) == -1 && strstr(err, "MAX_HTTP_HEADER_BYTES"));
 
     const char *env[] = {"PORT",    "9000",      "SESSION_TTL",
                          "60",      "REDIS_URL", "redis://:pw@10.1.2.3:6380/2",

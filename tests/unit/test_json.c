@@ -93,5 +93,16 @@ int main(void)
         CHECK(parses(w));
         CHECK(sr_json_parse(&d, w, strlen(w)) == 0 && d.root.n == strlen(w));
     }
+    /* MAX_JSON_MEMBERS: every value counts, at any depth, the root included */
+    sr_json_set_max_values(4);
+    CHECK(sr_json_parse(&d, "[1,[2]]", 7) == 0); /* 4 values */
+    CHECK(sr_json_parse(&d, "[1,[2,3]]", 9) == SR_JSON_TOO_MANY);
+    CHECK(sr_json_parse(&d, "{\"a\":[1,2,3]}", 13) == SR_JSON_TOO_MANY);
+    sr_json_span one;
+    CHECK(sr_json_scan(&one, "[1,2,3,4]", 9) == SR_JSON_TOO_MANY && one.type == SR_JSON_NONE);
+    CHECK(sr_json_parse(&d, "[1,2,3,4", 8) == SR_JSON_TOO_MANY); /* counted before the end */
+    sr_json_set_max_values(0);                                   /* no limit */
+    CHECK(sr_json_parse(&d, "[1,2,3,4,5,6,7,8]", 17) == 0);
+    sr_json_set_max_values(SR_JSON_DEFAULT_MAX_VALUES);
     return check_done("json");
 }

@@ -8,6 +8,7 @@
 
 #include "bus.h"
 #include "core.h"
+#include "core_limits.h"
 #include "session.h"
 #include "sr_map.h"
 #include "store.h"
@@ -41,6 +42,7 @@ typedef struct sr_core {
     char boot_id[12]; /* random per process: a restarted node's old connections stay dead */
     struct event *heartbeat_timer, *touch_timer;
     sr_metrics metrics;
+    sr_core_limits limits; /* per-IP counts and refusals (core_limits.c) */
     /* cluster view from the last heartbeat */
     long long cluster_sessions, cluster_connections, cluster_nodes;
     uint64_t heartbeat_ok_ms;   /* last answered heartbeat (monotonic), 0: none yet */
@@ -84,6 +86,7 @@ struct sr_conn {
     struct event *timer; /* see sr_conn_set_timer */
     struct event *retry; /* the next read of the log after a failed one */
     void (*timer_fn)(sr_conn *c);
+    sr_conn_budget budget; /* message rate and per-IP accounting (core_limits.c) */
 };
 
 typedef struct sr_join_op sr_join_op;
