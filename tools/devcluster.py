@@ -199,6 +199,11 @@ class Cluster:
     env:       variables for every node (on top of the defaults below)
     node_env:  {index: {var: value}} per-node overrides
     redis_aof: AOF with appendfsync always, so stop_redis/start_redis keeps data
+    slot_check: run redis-server in cluster mode as the only master, owning every
+               slot (default: environment SYNCRELAY_REDIS_SLOT_CHECK=1). The
+               node still sees one Redis, but Redis now refuses any command or
+               script touching keys of more than one hash slot (see
+               slot_violations), the rule a Redis Cluster deployment lives by
     wait_registered: start() also waits until every node has written its
                liveness record to Redis (a few hundred ms after /ready)
     jwt_keys:  make ONE RS256 key pair (openssl command) in the work directory and
@@ -211,7 +216,7 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True, jwt_keys=True, lb_every_request=False):
+                 wait_registered=True, jwt_keys=True, lb_every_request=False, slot_check=None):
         # lb_every_request: haproxy closes its server side after each response,
         # so every HTTP request (each long-poll GET and POST) is balanced anew:
         # round robin with no affinity at all
@@ -225,6 +230,9 @@ class Cluster:
         self.jwt_keys = jwt_keys and not ({"JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"} & set(self.env))
         self.wait_registered_on_start = wait_registered
         self.redis_aof = redis_aof
+        if slot_check is None:
+            slot_check = os.environ.get("SYNCRELAY_REDIS_SLOT_CHECK") == "1"
+        self.slot_check = slot_check
         self.keep_workdir = keep_workdir or os.environ.get("SYNCRELAY_KEEP_LOGS") == "1"
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="syncrelay-cluster-")
@@ -379,6 +387,9 @@ class Cluster:
             argv += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
             argv += ["--appendonly", "no"]
+        if self.slot_check:
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file",
+                     os.path.join(rdir, "nodes.conf")]
         self.redis = Proc("redis", argv, dict(os.environ), self.log_path("redis"), rdir)
         self._track(self.redis)
         self.redis.start()
@@ -404,9 +415,65 @@ class Cluster:
             if not self.redis.running():
                 raise ClusterError("redis-server exited:\n" + tail_file(self.redis.log_path))
             if self.redis_ping():
+                if self.slot_check:
+                    self._own_all_slots(deadline)
                 return
             time.sleep(0.05)
         raise ClusterError("redis-server not answering PING:\n" + tail_file(self.redis.log_path))
+
+    def _redis_command(self, *args):
+        """One command over a fresh connection: a status, error or bulk reply as text."""
+        cmd = "*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a), a) for a in args)
+        with socket.create_connection(("127.0.0.1", self.redis_port), timeout=2) as s:
+            s.sendall(cmd.encode())
+            data = b""
+            while b"\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data.decode(errors="replace")
+                data += chunk
+            head, _, rest = data.partition(b"\r\n")
+            if not head.startswith(b"$"):
+                return head.decode(errors="replace")
+            size = int(head[1:])
+            while len(rest) < size:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+            return rest[:max(size, 0)].decode(errors="replace")
+
+    def _own_all_slots(self, deadline):
+        """Slot check: this one master takes every slot (once: nodes.conf keeps
+        them across restarts) and the node waits until the cluster is up."""
+        if "cluster_slots_assigned:16384" not in self._redis_command("CLUSTER", "INFO"):
+            self._redis_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        while time.monotonic() < deadline:
+            if "cluster_state:ok" in self._redis_command("CLUSTER", "INFO"):
+                return
+            time.sleep(0.05)
+        raise ClusterError("redis-server in cluster mode: cluster_state not ok")
+
+    def slot_counters(self):
+        """Slot check: Redis' counts of the refusals a multi-slot call gets
+        (CROSSSLOT for declared keys, a failed EVALSHA for a script touching an
+        undeclared key of another slot). {} when Redis is not reachable."""
+        try:
+            text = self._redis_command("INFO", "all")
+        except OSError:
+            return {}
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("errorstat_CROSSSLOT:"):
+                out["CROSSSLOT"] = int(line.split("count=")[1])
+            elif line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")):
+                out[line.split(":")[0]] = int(line.split("failed_calls=")[1].split(",")[0])
+        return out
+
+    def slot_violations(self, before):
+        """What slot_counters grew by since `before` (a dict, empty when none)."""
+        now = self.slot_counters()
+        return {k: v - before.get(k, 0) for k, v in now.items() if v > before.get(k, 0)}
 
     # ---- nodes -----------------------------------------------------------
 

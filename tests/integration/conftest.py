@@ -104,8 +104,15 @@ def _no_node_crashed(request):
     """Fails the test during which a node crashed or a sanitizer reported, then
     restarts the crashed node so the rest of the module can go on."""
     before = _log_sizes()
+    slots = {c: c.slot_counters() for c in list(Cluster._live)
+             if c.slot_check and c.redis and c.redis.running()}
     yield
     crashed = _new_sanitizer_reports(before)
+    for c in [c for c in list(Cluster._live) if c.slot_check and c.redis and c.redis.running()]:
+        grown = c.slot_violations(slots.get(c, {}))
+        if grown:
+            crashed.append("Redis refused calls touching keys of more than one hash slot "
+                           "during %s: %s" % (request.node.name, grown))
     for c in list(Cluster._live):
         for i in c.dead_nodes():
             rc = c.nodes[i].popen.returncode
