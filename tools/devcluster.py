@@ -560,9 +560,10 @@ class Cluster:
 
     def wait_registered(self, timeout=None):
         """Wait until every running node has written its liveness record
-        (<KEY_PREFIX>node:<NODE_ID>, field `started`, design.md). Nodes judge a
-        member online by its node's record, so a member on a node that has not
-        written it yet counts as offline."""
+        (<KEY_PREFIX>{nodes}:node:<NODE_ID>, field `started`, design.md), then
+        until every one has beaten again since: a node judges a member online
+        by the live list its last heartbeat returned, so a member on a node
+        registered after that beat counts as offline there until the next."""
         deadline = time.monotonic() + (timeout or self.ready_timeout)
         missing = []
         while time.monotonic() < deadline:
@@ -571,7 +572,7 @@ class Cluster:
                 if not self.node_running(i):
                     continue
                 env = self.node_environment(i)
-                key = env.get("KEY_PREFIX", "syncrelay:") + "node:" + env["NODE_ID"]
+                key = env.get("KEY_PREFIX", "syncrelay:") + "{nodes}:node:" + env["NODE_ID"]
                 try:
                     reply = self.redis_command("HGET", key, "started").split(b"\r\n")
                     started = int(reply[1]) if reply[0].startswith(b"$") and reply[0] != b"$-1" else 0
@@ -581,10 +582,34 @@ class Cluster:
                 if started < self.nodes[i].started_ms - 1000:
                     missing.append(key)
             if not missing:
-                return
+                return self._wait_beaten_since(time.time() * 1000, deadline)
             time.sleep(0.05)
         raise ClusterError("nodes did not register in Redis within %.1fs: %r"
                            % (timeout or self.ready_timeout, missing))
+
+    def _wait_beaten_since(self, since_ms, deadline):
+        """Every running node's last heartbeat (its score in {nodes}:nodes) is
+        later than since_ms. Nothing to wait for with one node."""
+        def bulk(reply):
+            head, _, rest = reply.partition(b"\r\n")
+            return rest[:int(head[1:])].decode() if head.startswith(b"$") and head != b"$-1" else None
+        running = [i for i in range(self.n) if self.node_running(i)]
+        while len(running) > 1 and time.monotonic() < deadline:
+            behind = []
+            for i in running:
+                env = self.node_environment(i)
+                prefix = env.get("KEY_PREFIX", "syncrelay:") + "{nodes}:"
+                try:
+                    boot = bulk(self.redis_command("HGET", prefix + "node:" + env["NODE_ID"], "boot"))
+                    score = bulk(self.redis_command("ZSCORE", prefix + "nodes",
+                                                    "%s/%s" % (env["NODE_ID"], boot)))
+                except (OSError, ValueError):
+                    score = None
+                if score is None or float(score) <= since_ms:
+                    behind.append(env["NODE_ID"])
+            if not behind:
+                return
+            time.sleep(0.05)
 
     def dead_nodes(self):
         """Indices of nodes that exited although nobody stopped them (crashes)."""
