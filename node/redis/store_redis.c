@@ -356,17 +356,19 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
         operand = version;
         operand_len = strlen(version);
     }
+    /* the live list only when the script reads it: per message it stays one empty ARGV */
+    const char *live = a->to_online ? s->live : "";
     const char *state[] = {a->state ? a->state : "",
                            a->state_value ? a->state_value : "",
                            check,
                            operand,
                            vat,
                            a->to_online ? "1" : "0",
-                           s->live};
+                           live};
     size_t state_lens[] = {strlen(state[0]), a->state_value ? a->state_value_len : 0,
                            strlen(check),    operand_len,
                            strlen(vat),      1,
-                           strlen(s->live)};
+                           strlen(live)};
     for (size_t i = 0; i < 7; i++, n++) {
         argv[n] = state[i];
         lens[n] = state_lens[i];

@@ -20,7 +20,8 @@
 -- ARGV[15] version position: the new version is written after part N (0: not)
 -- ARGV[16] "1": the target member ARGV[4] must be online (held by a connection
 --          on a live node, as in session_join), else "offline"
--- ARGV[17] live nodes "|<node>/<boot>|...|" (for ARGV[16], as in session_join)
+-- ARGV[17] live nodes "|<node>/<boot>|...|" when ARGV[16] is "1" (as in
+--          session_join), else "": per message it stays an empty argument
 -- ARGV[18..] frame parts
 --
 -- Returns {status, seq, version, current value, current version}:
