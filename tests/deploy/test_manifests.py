@@ -437,9 +437,9 @@ def test_grafana_dashboard():
     names = {re.sub(r"_(bucket|sum|count)$", "", n)
              for n in re.findall(r"\b((?:syncrelay|process)_[a-z_]+)", exprs)}
     source = ""
-    for d in ("node/core",):
-        for name in os.listdir(os.path.join(REPO, d)):
-            with open(os.path.join(REPO, d, name)) as f:
+    for top, _, files in os.walk(os.path.join(REPO, "node", "core")):
+        for name in files:
+            with open(os.path.join(top, name)) as f:
                 source += f.read()
     missing = sorted(n for n in names if '"%s"' % n not in source and "%s " % n not in source)
     assert len(names) >= 10 and not missing, missing
