@@ -141,7 +141,12 @@ int main(int argc, char **argv)
     }
 
     raise_open_files();
-    n.base = event_base_new();
+    /* the changelist: an fd's event added and deleted in one loop turn costs
+     * no epoll_ctl (the Redis connections' end-of-turn writes, redis_conn.c) */
+    struct event_config *ecfg = event_config_new();
+    event_config_set_flag(ecfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    n.base = event_base_new_with_config(ecfg);
+    event_config_free(ecfg);
     n.store = sr_store_new(n.base, &n.cfg);
     n.core = sr_core_new(n.base, &n.cfg, n.store, &sr_transport_lws_ops);
     sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core,

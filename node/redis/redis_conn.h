@@ -30,6 +30,14 @@ struct sr_redis {
     uint64_t progress_ms; /* last reply, or when pending became non-zero */
     uint64_t commands, failures, rtt_us_sum;
     struct event *retry, *watchdog;
+    struct event *flush; /* writes the commands of this loop turn at its end */
+    bool flush_due;
+    /* what one read of the socket brought, handed to hiredis' reader a few
+     * KiB at a time (see chunked_read) */
+    redisContextFuncs funcs;
+    const redisContextFuncs *socket_funcs;
+    char stash[16384];
+    size_t stash_pos, stash_len;
     uint64_t connect_started_ms; /* non-zero while a connect is under way */
     sr_redis_state_cb *on_state;
     void *privdata;
@@ -44,6 +52,8 @@ struct sr_redis {
 void sr_redis_init(sr_redis *r, struct event_base *base, const sr_redis_target *target,
                    const char *name, sr_redis_state_cb *on_state, void *privdata);
 void sr_redis_close(sr_redis *r);
+/* redis_reply.c: gives ac's reader the recycling reply functions. */
+void sr_redis_reply_functions(redisAsyncContext *ac);
 /* Drops the connection now (pending callbacks get NULL) and reconnects. */
 void sr_redis_reset(sr_redis *r);
 /* Sends a command. lens may be NULL for at most 64 NUL-terminated arguments.

@@ -324,7 +324,9 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
     }
     char now_us[24];
     now_us_str(now_us);
-    snprintf(now, sizeof now, "%.*s", (int)strlen(now_us) - 3, now_us); /* ms */
+    size_t ms_len = strlen(now_us) - 3; /* ms: the same time, no snprintf per message */
+    memcpy(now, now_us, ms_len);
+    now[ms_len] = '\0';
     decimal(min, a->min_members);
     decimal(at, a->seq_after);
     decimal(vat, a->version_after);

@@ -1,10 +1,11 @@
 /* transport_lws.c - WebSocket connections: upgrade and dialect choice by
- * path, reassembly of fragmented messages with the size limit, one frame per
- * WRITEABLE callback from a per-connection queue of shared frames, and named
+ * path, reassembly of fragmented messages with the size limit, a
+ * per-connection queue of shared frames (sent by transport_write.c), and named
  * closes. lws picks a protocol from Sec-WebSocket-Protocol, not the path, so
  * one protocol is the vhost default and the dialect is chosen here. */
 #include "sr_log.h"
 #include "sr_alloc.h"
+#include "sr_utf8.h"
 #include "transport_lws.h"
 
 #include <event2/event.h>
@@ -40,7 +41,7 @@ static int transport_send(void *handle, sr_frame *f)
         lws_callback_on_writable(pss->wsi);
         return -1;
     }
-    out_item *it = sr_xmalloc(sizeof *it);
+    out_item *it = sr_transport_item_new();
     it->frame = sr_frame_ref(f);
     it->next = NULL;
     if (pss->tail)
@@ -49,7 +50,7 @@ static int transport_send(void *handle, sr_frame *f)
         pss->head = it;
     pss->tail = it;
     pss->queued_bytes += f->len;
-    lws_callback_on_writable(pss->wsi);
+    sr_transport_write_kick(t, pss);
     return 0;
 }
 
@@ -120,10 +121,24 @@ static void drop_queue(sr_pss *pss)
         out_item *it = pss->head;
         pss->head = it->next;
         sr_frame_unref(it->frame);
-        free(it);
+        sr_transport_item_free(it);
     }
     pss->tail = NULL;
     pss->queued_bytes = 0;
+}
+
+/* A whole message to the core. Text must be UTF-8 (RFC 6455 8.1): checked
+ * here on the whole message, eight ASCII bytes a step, instead of by lws byte
+ * by byte (LWS_SERVER_OPTION_VALIDATE_UTF8 was a tenth of the node's
+ * instructions per relayed message; BENCHMARKS.md). */
+static void deliver(sr_pss *pss, const char *data, size_t len, bool binary)
+{
+    if (binary || sr_utf8_valid(data, len)) {
+        sr_conn_receive(pss->conn, data, len, binary);
+        return;
+    }
+    pss->too_big = true; /* closing: what the client still sends is dropped */
+    sr_conn_close(pss->conn, LWS_CLOSE_STATUS_INVALID_PAYLOAD, "invalid UTF-8");
 }
 
 static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *in, size_t len)
@@ -150,12 +165,12 @@ static int on_receive(sr_transport *t, struct lws *wsi, sr_pss *pss, const char 
     if (!pss->conn) return 0;
     bool binary = lws_frame_is_binary(wsi);
     if (final && pss->rx.len == 0) { /* the common case: no copy */
-        sr_conn_receive(pss->conn, in, len, binary);
+        deliver(pss, in, len, binary);
         return 0;
     }
     sr_buf_append(&pss->rx, in, len);
     if (!final) return 0;
-    sr_conn_receive(pss->conn, pss->rx.data, pss->rx.len, binary);
+    deliver(pss, pss->rx.data, pss->rx.len, binary);
     if (pss->rx.cap > 1024 * 1024)
         sr_buf_free(&pss->rx);
     else
@@ -230,22 +245,12 @@ static int on_writeable(sr_transport *t, struct lws *wsi, sr_pss *pss)
         memcpy(ping + LWS_PRE, "hb", 2);
         pss->ping_due = false;
         if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 0) return -1;
-        if (it || pss->close_pending) lws_callback_on_writable(wsi);
+        pss->await_writeable = it || pss->close_pending;
+        if (pss->await_writeable) lws_callback_on_writable(wsi);
         return 0;
     }
-    if (it) {
-        pss->head = it->next;
-        if (!pss->head) pss->tail = NULL;
-        sr_frame *f = it->frame;
-        pss->queued_bytes -= f->len;
-        free(it);
-        int n = lws_write(wsi, (unsigned char *)sr_frame_data(f), f->len, LWS_WRITE_TEXT);
-        if (n >= 0 && f->origin_us) sr_core_observe_relay(t->core, f->origin_us);
-        sr_frame_unref(f);
-        if (n < 0) return -1;
-        if (pss->head || pss->close_pending) lws_callback_on_writable(wsi);
-        return 0;
-    }
+    if (it) return sr_transport_write_queued(t, pss);
+    pss->await_writeable = false;
     if (pss->close_pending) return send_close_frame(wsi, pss);
     return 0;
 }
@@ -288,6 +293,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (!pss) return 0;
         if (pss->conn) sr_conn_closed(pss->conn);
         pss->conn = NULL;
+        sr_transport_write_forget(t, pss);
         drop_queue(pss);
         sr_buf_free(&pss->rx);
         return 0;
@@ -342,7 +348,7 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     info.foreign_loops = loops;
     info.user = t;
     info.retry_and_idle_policy = &t->retry;
-    info.options = LWS_SERVER_OPTION_LIBEVENT | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.options = LWS_SERVER_OPTION_LIBEVENT; /* UTF-8: deliver() checks it */
     if (cfg->tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = cfg->tls_cert;
@@ -358,6 +364,7 @@ sr_transport *sr_transport_new(struct event_base *base, const sr_config *cfg)
     struct timeval tv = {sweep_ms / 1000, (sweep_ms % 1000) * 1000};
     t->heartbeat = event_new(base, -1, EV_PERSIST, heartbeat_sweep, t);
     event_add(t->heartbeat, &tv);
+    sr_transport_write_init(t, base);
     return t;
 }
 
@@ -371,5 +378,6 @@ void sr_transport_free(sr_transport *t)
     if (!t) return;
     event_free(t->heartbeat);
     lws_context_destroy(t->ctx);
+    sr_transport_write_free(t);
     free(t);
 }

@@ -20,11 +20,15 @@ typedef struct sr_pss {
     sr_buf rx; /* a message arriving in pieces */
     bool close_pending;
     bool close_sent;            /* our close frame is out; frames still arrive until the reply */
-    bool too_big;               /* over MAX_MESSAGE_BYTES: closing at the frame's end */
+    bool too_big;               /* over MAX_MESSAGE_BYTES or not UTF-8: closing */
     bool ping_due;              /* heartbeat: a ping goes out before the next frame */
     uint64_t valid_ms, ping_ms; /* last pong (or open) and last ping (monotonic) */
     int close_code;
     char close_reason[64];
+    /* sending (transport_write.c) */
+    bool await_writeable; /* a WRITEABLE callback is asked for: it sends the queue */
+    bool flush_listed;    /* on the transport's list of queues to send this turn */
+    struct sr_pss *flush_prev, *flush_next;
     /* plain HTTP */
     sr_http_req *req; /* the request being answered */
     sr_buf http_body; /* response body still to send */
@@ -42,6 +46,8 @@ struct sr_transport {
     const sr_config *cfg;
     lws_retry_bo_t retry;    /* all zero: lws keeps no keepalive timers (see heartbeat) */
     struct event *heartbeat; /* the sweep that pings and drops silent sockets */
+    struct event *flush;     /* sends the queues listed from flush_head, once per loop turn */
+    sr_pss *flush_head;
 };
 
 /* sr_transport_ops.http_respond: keeps the answer until the socket is writeable. */
@@ -51,6 +57,18 @@ struct sr_transport {
 void sr_transport_client_ip(sr_transport *t, struct lws *wsi, char *out, size_t cap);
 void sr_transport_http_answer(void *pss, unsigned status, const char *type, const char *body,
                               size_t len);
+
+/* transport_write.c: sending a WebSocket's queue (see there). kick: frames
+ * were queued; queued: the WRITEABLE callback with frames queued; forget: the
+ * socket is closed. */
+void sr_transport_write_init(sr_transport *t, struct event_base *base);
+void sr_transport_write_free(sr_transport *t);
+void sr_transport_write_kick(sr_transport *t, sr_pss *pss);
+int sr_transport_write_queued(sr_transport *t, sr_pss *pss);
+void sr_transport_write_forget(sr_transport *t, sr_pss *pss);
+/* A queue item, recycled. */
+out_item *sr_transport_item_new(void);
+void sr_transport_item_free(out_item *it);
 
 int sr_transport_http_request(sr_transport *t, struct lws *wsi, sr_pss *pss, const char *uri);
 int sr_transport_http_body(struct lws *wsi, sr_pss *pss, const void *in, size_t len);

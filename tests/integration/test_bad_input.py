@@ -214,3 +214,20 @@ async def test_many_connections_one_node(cluster):
     for w, f in pairs:
         await w.close()
         await f.close()
+
+
+async def test_invalid_utf8_closes_1007(cluster):
+    """A text message that is not UTF-8 closes its socket with 1007 and is not
+    relayed; a character split between two fragments is valid and relayed."""
+    web, figma = await paired(cluster.url(0), cluster.url(1))
+    head = b'{"type":"sync","payload":{"s":"caf\xc3'
+    await web.ws.write_frame(False, 1, head)  # text, not final: cut inside the é
+    await web.ws.write_frame(True, 0, b'\xa9 \xf0\x9f\x98\x80"}}')
+    m = await figma.expect("sync")
+    assert m["payload"] == {"s": "caf\u00e9 \U0001f600"}, m
+    await web.ws.write_frame(True, 1, b'{"type":"sync","payload":{"s":"\xed\xa0\x80"}}')
+    code = await web.wait_closed()
+    assert code == 1007, "close code %r (%r)" % (code, web.ws.close_reason)
+    await figma.expect_peer("left", "web")
+    await figma.quiet()
+    await figma.close()

@@ -27,8 +27,8 @@ check() { # pattern, allowed-files regex
     fi
 }
 check "libwebsockets" '^node/transport/transport_[a-z]+\.[ch]$'
-check "hiredis" '^node/redis/(store_redis|store_reply|bus_redis|redis_conn|cluster_slots)\.[ch]$'
-check "(redis_conn|transport_lws)\.h" '^node/(redis/(store_redis|store_reply|bus_redis|redis_conn)|transport/transport_[a-z]+)\.[ch]$'
+check "hiredis" '^node/redis/(store_redis|store_reply|bus_redis|redis_conn|redis_reply|cluster_slots)\.[ch]$'
+check "(redis_conn|transport_lws)\.h" '^node/(redis/(store_redis|store_reply|bus_redis|redis_conn|redis_reply)|transport/transport_[a-z]+)\.[ch]$'
 check "([a-z_./]*/)?core_internal\.h" '^node/core/(internal/)?[a-z_]+\.[ch]$'
 upper=$(ls node/dialects/*.[ch] node/transport/*.[ch])
 bad=$(grep -nE '#include *[<"]([a-z_.]*/)*(store[a-z_]*|bus[a-z_]*|redis_[a-z_]*|sr_scripts)\.h' $upper |
