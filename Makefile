@@ -57,9 +57,12 @@ unit: build
 sio-client:
 	@tools/install-sio-client.sh $(BUILD)
 
+# Redis runs in cluster mode (one master, every slot), so a call touching keys
+# of two hash slots fails the test that made it (docs/design.md); the ASan run
+# below keeps a plain standalone Redis.
 integration: build sio-client
 	SYNCRELAY_BIN=$(abspath $(BUILD))/syncrelay SYNCRELAY_SIO_CLIENT=$(abspath $(BUILD))/deps/sio-client \
-	    $(PYTHON) -m pytest tests/integration -q
+	    SYNCRELAY_REDIS_SLOT_CHECK=1 $(PYTHON) -m pytest tests/integration -q
 
 # The same suite against the AddressSanitizer + UBSan build; a sanitizer report
 # in any node's log fails the test that ran it.

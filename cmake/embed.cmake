@@ -1,6 +1,12 @@
 # The script registry: every Lua script of node/redis/scripts becomes a row of
 # sr_scripts[] (name and text) and a constant SR_SCRIPT_<NAME> of enum
 # sr_script, so adding a .lua file is all it takes to have it loaded.
+#
+# Every script is loaded with the "#!lua" shebang and no flags: Redis 7 then
+# refuses, in cluster mode, a script touching keys of more than one hash slot
+# (declared or not), which is what lets the store route a call by its first
+# key. Scripts written without it would run in the compatibility mode that
+# allows any key.
 # Called as: cmake -DOUT=file.c -DHEADER=file.h -DINPUTS="a.lua|b.lua" -P embed.cmake
 string(REPLACE "|" ";" INPUTS "${INPUTS}")
 list(SORT INPUTS)
@@ -11,6 +17,7 @@ foreach(path ${INPUTS})
     get_filename_component(name ${path} NAME_WE)
     string(TOUPPER ${name} upper)
     file(READ ${path} text)
+    set(text "#!lua\n${text}")
     string(REPLACE "\\" "\\\\" text "${text}")
     string(REPLACE "\"" "\\\"" text "${text}")
     string(REPLACE "\n" "\\n\"\n     \"" text "${text}")

@@ -149,7 +149,8 @@ int main(int argc, char **argv)
     event_config_free(ecfg);
     n.store = sr_store_new(n.base, &n.cfg);
     n.core = sr_core_new(n.base, &n.cfg, n.store, &sr_transport_lws_ops);
-    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core};
+    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, n.core,
+                          sr_core_beat_now};
     n.bus = sr_bus_new(n.base, &n.cfg, &hooks);
     sr_core_attach_bus(n.core, n.bus);
     sr_poll_setup(n.core); /* Engine.IO long-polling: this node's channel */

@@ -205,6 +205,11 @@ class Cluster:
     env:       variables for every node (on top of the defaults below)
     node_env:  {index: {var: value}} per-node overrides
     redis_aof: AOF with appendfsync always, so stop_redis/start_redis keeps data
+    slot_check: run redis-server in cluster mode as the only master, owning every
+               slot (default: environment SYNCRELAY_REDIS_SLOT_CHECK=1). The
+               node still sees one Redis, but Redis now refuses any command or
+               script touching keys of more than one hash slot (see
+               slot_violations), the rule a Redis Cluster deployment lives by
     wait_registered: start() also waits until every node has written its
                liveness record to Redis (a few hundred ms after /ready)
     jwt_keys:  make ONE RS256 key pair (openssl command) in the work directory and
@@ -217,7 +222,7 @@ class Cluster:
     def __init__(self, nodes=3, binary=None, env=None, node_env=None, haproxy=True,
                  redis_aof=False, workdir=None, keep_workdir=False, lb_port=None,
                  node_ports=None, redis_port=None, stats=False, ready_timeout=None,
-                 wait_registered=True, jwt_keys=True, lb_every_request=False):
+                 wait_registered=True, jwt_keys=True, lb_every_request=False, slot_check=None):
         # lb_every_request: haproxy closes its server side after each response,
         # so every HTTP request (each long-poll GET and POST) is balanced anew:
         # round robin with no affinity at all
@@ -231,6 +236,9 @@ class Cluster:
         self.jwt_keys = jwt_keys and not ({"JWT_PUBLIC_KEY", "JWT_PRIVATE_KEY"} & set(self.env))
         self.wait_registered_on_start = wait_registered
         self.redis_aof = redis_aof
+        if slot_check is None:
+            slot_check = os.environ.get("SYNCRELAY_REDIS_SLOT_CHECK") == "1"
+        self.slot_check = slot_check
         self.keep_workdir = keep_workdir or os.environ.get("SYNCRELAY_KEEP_LOGS") == "1"
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="syncrelay-cluster-")
@@ -385,6 +393,9 @@ class Cluster:
             argv += ["--appendonly", "yes", "--appendfsync", "always"]
         else:
             argv += ["--appendonly", "no"]
+        if self.slot_check:
+            argv += ["--cluster-enabled", "yes", "--cluster-config-file",
+                     os.path.join(rdir, "nodes.conf")]
         self.redis = Proc("redis", argv, dict(os.environ), self.log_path("redis"), rdir)
         self._track(self.redis)
         self.redis.start()
@@ -410,9 +421,65 @@ class Cluster:
             if not self.redis.running():
                 raise ClusterError("redis-server exited:\n" + tail_file(self.redis.log_path))
             if self.redis_ping():
+                if self.slot_check:
+                    self._own_all_slots(deadline)
                 return
             time.sleep(0.05)
         raise ClusterError("redis-server not answering PING:\n" + tail_file(self.redis.log_path))
+
+    def _redis_command(self, *args):
+        """One command over a fresh connection: a status, error or bulk reply as text."""
+        cmd = "*%d\r\n" % len(args) + "".join("$%d\r\n%s\r\n" % (len(a), a) for a in args)
+        with socket.create_connection(("127.0.0.1", self.redis_port), timeout=2) as s:
+            s.sendall(cmd.encode())
+            data = b""
+            while b"\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return data.decode(errors="replace")
+                data += chunk
+            head, _, rest = data.partition(b"\r\n")
+            if not head.startswith(b"$"):
+                return head.decode(errors="replace")
+            size = int(head[1:])
+            while len(rest) < size:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+            return rest[:max(size, 0)].decode(errors="replace")
+
+    def _own_all_slots(self, deadline):
+        """Slot check: this one master takes every slot (once: nodes.conf keeps
+        them across restarts) and the node waits until the cluster is up."""
+        if "cluster_slots_assigned:16384" not in self._redis_command("CLUSTER", "INFO"):
+            self._redis_command("CLUSTER", "ADDSLOTSRANGE", "0", "16383")
+        while time.monotonic() < deadline:
+            if "cluster_state:ok" in self._redis_command("CLUSTER", "INFO"):
+                return
+            time.sleep(0.05)
+        raise ClusterError("redis-server in cluster mode: cluster_state not ok")
+
+    def slot_counters(self):
+        """Slot check: Redis' counts of the refusals a multi-slot call gets
+        (CROSSSLOT for declared keys, a failed EVALSHA for a script touching an
+        undeclared key of another slot). {} when Redis is not reachable."""
+        try:
+            text = self._redis_command("INFO", "all")
+        except OSError:
+            return {}
+        out = {}
+        for line in text.splitlines():
+            if line.startswith("errorstat_CROSSSLOT:"):
+                out["CROSSSLOT"] = int(line.split("count=")[1])
+            elif line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")):
+                out[line.split(":")[0]] = int(line.split("failed_calls=")[1].split(",")[0])
+        return out
+
+    def slot_violations(self, before):
+        """What slot_counters grew by since `before` (a dict, empty when none)."""
+        now = self.slot_counters()
+        return {k: v - before.get(k, 0) for k, v in now.items() if v > before.get(k, 0)}
 
     # ---- nodes -----------------------------------------------------------
 
@@ -499,9 +566,10 @@ class Cluster:
 
     def wait_registered(self, timeout=None):
         """Wait until every running node has written its liveness record
-        (<KEY_PREFIX>node:<NODE_ID>, field `started`, design.md). Nodes judge a
-        member online by its node's record, so a member on a node that has not
-        written it yet counts as offline."""
+        (<KEY_PREFIX>{nodes}:node:<NODE_ID>, field `started`, design.md), then
+        until every one has beaten again since: a node judges a member online
+        by the live list its last heartbeat returned, so a member on a node
+        registered after that beat counts as offline there until the next."""
         deadline = time.monotonic() + (timeout or self.ready_timeout)
         missing = []
         while time.monotonic() < deadline:
@@ -510,7 +578,7 @@ class Cluster:
                 if not self.node_running(i):
                     continue
                 env = self.node_environment(i)
-                key = env.get("KEY_PREFIX", "syncrelay:") + "node:" + env["NODE_ID"]
+                key = env.get("KEY_PREFIX", "syncrelay:") + "{nodes}:node:" + env["NODE_ID"]
                 try:
                     reply = self.redis_command("HGET", key, "started").split(b"\r\n")
                     started = int(reply[1]) if reply[0].startswith(b"$") and reply[0] != b"$-1" else 0
@@ -520,10 +588,34 @@ class Cluster:
                 if started < self.nodes[i].started_ms - 1000:
                     missing.append(key)
             if not missing:
-                return
+                return self._wait_beaten_since(time.time() * 1000, deadline)
             time.sleep(0.05)
         raise ClusterError("nodes did not register in Redis within %.1fs: %r"
                            % (timeout or self.ready_timeout, missing))
+
+    def _wait_beaten_since(self, since_ms, deadline):
+        """Every running node's last heartbeat (its score in {nodes}:nodes) is
+        later than since_ms. Nothing to wait for with one node."""
+        def bulk(reply):
+            head, _, rest = reply.partition(b"\r\n")
+            return rest[:int(head[1:])].decode() if head.startswith(b"$") and head != b"$-1" else None
+        running = [i for i in range(self.n) if self.node_running(i)]
+        while len(running) > 1 and time.monotonic() < deadline:
+            behind = []
+            for i in running:
+                env = self.node_environment(i)
+                prefix = env.get("KEY_PREFIX", "syncrelay:") + "{nodes}:"
+                try:
+                    boot = bulk(self.redis_command("HGET", prefix + "node:" + env["NODE_ID"], "boot"))
+                    score = bulk(self.redis_command("ZSCORE", prefix + "nodes",
+                                                    "%s/%s" % (env["NODE_ID"], boot)))
+                except (OSError, ValueError):
+                    score = None
+                if score is None or float(score) <= since_ms:
+                    behind.append(env["NODE_ID"])
+            if not behind:
+                return
+            time.sleep(0.05)
 
     def dead_nodes(self):
         """Indices of nodes that exited although nobody stopped them (crashes)."""

@@ -67,5 +67,7 @@ void sr_core_bus_message(void *core, const char *session, size_t session_len, co
                          size_t len);
 void sr_core_bus_subscribed(void *core, const char *session);
 void sr_core_bus_reset(void *core);
+/* Sends a heartbeat now (another node process joined: learn of it at once). */
+void sr_core_beat_now(void *core);
 
 #endif

@@ -58,7 +58,14 @@ static void heartbeat_tick(evutil_socket_t fd, short what, void *arg)
         return;
     }
     core->was_up = true;
-    core->heartbeat_sent_ms = now;
+    sr_core_beat_now(core);
+}
+
+void sr_core_beat_now(void *arg)
+{
+    sr_core *core = arg;
+    if (!sr_store_up(core->store)) return;
+    core->heartbeat_sent_ms = sr_monotonic_ms();
     /* a failed command may have been a lost add or remove of a held session */
     sr_store_stats st;
     sr_store_stats_get(core->store, &st);

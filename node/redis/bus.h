@@ -25,6 +25,9 @@ typedef struct sr_bus_hooks {
     /* the connection came back and every channel was subscribed again */
     void (*reset)(void *privdata);
     void *privdata;
+    /* another node process just joined the cluster (its first heartbeat told
+     * this node's own channel): beat now, so the live list holds it at once */
+    void (*node_joined)(void *privdata);
 } sr_bus_hooks;
 
 sr_bus *sr_bus_new(struct event_base *base, const sr_config *cfg, const sr_bus_hooks *hooks);

@@ -74,6 +74,10 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *arg)
     size_t chlen = r->element[1]->len;
     if (!strcmp(ch, b->self)) {
         b->self_seen_ms = sr_monotonic_ms();
+        const redisReply *data = r->element[r->elements - 1];
+        if (data->type == REDIS_REPLY_STRING && data->len > 0 && data->str[0] == '+' &&
+            b->hooks.node_joined)
+            b->hooks.node_joined(b->hooks.privdata);
         return;
     }
     if (chlen <= b->prefix_len || memcmp(ch, b->prefix, b->prefix_len) != 0) return;

@@ -12,7 +12,7 @@ void sr_store_node_stats(sr_store *s, const char *boot_id, const char *json, siz
 {
     const sr_config *cfg = sr_store_config(s);
     char node[256];
-    snprintf(node, sizeof node, "%snode:%s", cfg->key_prefix, cfg->node_id);
+    snprintf(node, sizeof node, "%s" SR_NODES_TAG "node:%s", cfg->key_prefix, cfg->node_id);
     const char *argv[] = {node, boot_id, json};
     size_t lens[] = {strlen(node), strlen(boot_id), len};
     sr_store_eval(s, SR_SCRIPT_NODE_STATS, 1, 3, argv, lens, NULL, NULL);
@@ -44,8 +44,8 @@ void sr_store_cluster_nodes(sr_store *s, sr_store_nodes_cb *cb, void *arg)
 {
     const sr_config *cfg = sr_store_config(s);
     char nodes[200], prefix[200], now[24], ttl[16];
-    snprintf(nodes, sizeof nodes, "%snodes", cfg->key_prefix);
-    snprintf(prefix, sizeof prefix, "%snode:", cfg->key_prefix);
+    snprintf(nodes, sizeof nodes, "%s" SR_NODES_TAG "nodes", cfg->key_prefix);
+    snprintf(prefix, sizeof prefix, "%s" SR_NODES_TAG "node:", cfg->key_prefix);
     snprintf(now, sizeof now, "%llu", (unsigned long long)sr_now_ms());
     snprintf(ttl, sizeof ttl, "%d", SR_NODE_TTL_SECONDS);
     const char *argv[] = {nodes, prefix, now, ttl};

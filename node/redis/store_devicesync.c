@@ -140,16 +140,15 @@ void sr_accounts_device_register(sr_conn *c, const sr_accounts_device_args *a,
 {
     sr_op *op = sr_op_conn(c, SR_FN(cb), arg);
     sr_store *s = store_of(op);
-    char key[256], session[320], now[24], max[16], node_prefix[200], claim[24];
+    char key[256], session[320], now[24], max[16], claim[24];
     devices_key(s, key, sizeof key, a->user);
     snprintf(session, sizeof session, "%ssession:%s:{%s}", prefix(s), a->kind, a->user);
     now_ms(now, sizeof now);
     snprintf(max, sizeof max, "%u", a->max_devices);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", prefix(s));
     snprintf(claim, sizeof claim, "%u", a->claim_ms);
-    const char *args[] = {key,       session,     a->requested ? a->requested : "",
-                          a->new_id, a->info,     now,
-                          max,       node_prefix, claim};
+    const char *args[] = {key,       session,          a->requested ? a->requested : "",
+                          a->new_id, a->info,          now,
+                          max,       sr_store_live(s), claim};
     size_t lens[9];
     for (int i = 0; i < 9; i++)
         lens[i] = strlen(args[i]);
@@ -193,11 +192,10 @@ void sr_accounts_devices(sr_http_req *r, const char *kind, const char *user,
 {
     sr_op *op = sr_op_http(r, SR_FN(cb), arg);
     sr_store *s = store_of(op);
-    char key[256], session[320], node_prefix[200];
+    char key[256], session[320];
     devices_key(s, key, sizeof key, user);
     snprintf(session, sizeof session, "%ssession:%s:{%s}", prefix(s), kind, user);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", prefix(s));
-    const char *args[] = {key, session, node_prefix};
+    const char *args[] = {key, session, sr_store_live(s)};
     eval(op, SR_SCRIPT_DEVICES_READ, 2, 3, args, NULL, on_devices);
 }
 

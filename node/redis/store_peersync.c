@@ -102,7 +102,7 @@ void sr_peersync_discover(sr_conn *c, const char *user, const char *role, const 
     ctx_init(&x, sr_core_store(op->core));
     snprintf(index, sizeof index, "%speersync:peers", x.prefix);
     snprintf(peer_prefix, sizeof peer_prefix, "%speersync:peer:", x.prefix);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
+    snprintf(node_prefix, sizeof node_prefix, "%s" SR_NODES_TAG "node:", x.prefix);
     const char *argv[] = {index, peer_prefix, node_prefix, user, role, ide, x.now, x.ttl, STALE_MS};
     eval(op, SR_SCRIPT_PEERSYNC_DISCOVER, 1, ARGC(argv), argv, on_discovered);
 }
@@ -173,7 +173,7 @@ void sr_peersync_request(sr_conn *c, const char *from, const char *to, const cha
     bool ordered = strcmp(from, to) < 0;
     snprintf(pair, sizeof pair, "%speersync:pair:{%s}:%s", x.prefix, ordered ? from : to,
              ordered ? to : from);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", x.prefix);
+    snprintf(node_prefix, sizeof node_prefix, "%s" SR_NODES_TAG "node:", x.prefix);
     snprintf(prefix, sizeof prefix, "%speersync:", x.prefix);
     const char *argv[] = {mine,       theirs, pair,  request,     from,   to,      sr_conn_owner(c),
                           request_id, x.now,  x.ttl, node_prefix, prefix, STALE_MS};

@@ -20,7 +20,8 @@ struct sr_store {
     unsigned generation;           /* counts (re)connections */
     char ttl[24], history[24];     /* settings as command arguments, formatted once */
     char lasting_ttl[24];          /* DEVICE_STATE_TTL, for SR_STORE_LASTING_KIND */
-    char node_prefix[200];         /* "<prefix>node:" */
+    char node_prefix[200];         /* "<prefix>{nodes}:node:" */
+    char *live;                    /* "|<node>/<boot>|...|": live node processes (heartbeat) */
 };
 
 #define FN(f) ((void (*)(void))(f))
@@ -92,7 +93,8 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
     snprintf(s->ttl, sizeof s->ttl, "%d", cfg->session_ttl);
     snprintf(s->lasting_ttl, sizeof s->lasting_ttl, "%d", cfg->device_state_ttl);
     snprintf(s->history, sizeof s->history, "%d", cfg->history_size);
-    snprintf(s->node_prefix, sizeof s->node_prefix, "%snode:", cfg->key_prefix);
+    snprintf(s->node_prefix, sizeof s->node_prefix, "%s" SR_NODES_TAG "node:", cfg->key_prefix);
+    s->live = sr_xstrdup("|");
     sr_redis_init(&s->redis, base, &cfg->redis, "store", on_state, s);
     return s;
 }
@@ -100,6 +102,7 @@ sr_store *sr_store_new(struct event_base *base, const sr_config *cfg)
 void sr_store_free(sr_store *s)
 {
     sr_redis_close(&s->redis);
+    free(s->live);
     free(s);
 }
 
@@ -166,7 +169,7 @@ void sr_store_keys_free(sr_store_keys *k)
 static void index_active(sr_store *s, const char *member, const char *now)
 {
     char zset[200];
-    snprintf(zset, sizeof zset, "%ssessions", s->cfg->key_prefix);
+    snprintf(zset, sizeof zset, "%s" SR_NODES_TAG "sessions", s->cfg->key_prefix);
     const char *argv[4] = {"ZADD", zset, now, member};
     sr_redis_command(&s->redis, NULL, NULL, 4, argv, NULL);
 }
@@ -236,10 +239,9 @@ static void on_join(const sr_reply *reply, void (*cb)(void), void *arg)
 void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *cb, void *arg)
 {
     keys k;
-    char now[24], max[16], node_prefix[200];
+    char now[24], max[16];
     const char *ttl = ttl_of(s, a->kind);
     session_keys(s, &k, a->kind, a->id);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", s->cfg->key_prefix);
     now_str(now, sizeof now);
     snprintf(max, sizeof max, "%u", a->max_members);
     const char *argv[] = {"EVALSHA",
@@ -256,7 +258,7 @@ void sr_store_join(sr_store *s, const sr_store_join_args *a, sr_store_join_cb *c
                           k.channel,
                           max,
                           a->event ? a->event : "",
-                          node_prefix,
+                          s->live,
                           a->info ? a->info : ""};
     size_t lens[16];
     for (int i = 0; i < 16; i++)
@@ -356,17 +358,19 @@ void sr_store_publish(sr_store *s, const sr_store_publish_args *a, sr_store_publ
         operand = version;
         operand_len = strlen(version);
     }
+    /* the live list only when the script reads it: per message it stays one empty ARGV */
+    const char *live = a->to_online ? s->live : "";
     const char *state[] = {a->state ? a->state : "",
                            a->state_value ? a->state_value : "",
                            check,
                            operand,
                            vat,
                            a->to_online ? "1" : "0",
-                           s->node_prefix};
-    size_t state_lens[] = {strlen(state[0]),      a->state_value ? a->state_value_len : 0,
-                           strlen(check),         operand_len,
-                           strlen(vat),           1,
-                           strlen(s->node_prefix)};
+                           live};
+    size_t state_lens[] = {strlen(state[0]), a->state_value ? a->state_value_len : 0,
+                           strlen(check),    operand_len,
+                           strlen(vat),      1,
+                           strlen(live)};
     for (size_t i = 0; i < 7; i++, n++) {
         argv[n] = state[i];
         lens[n] = state_lens[i];
@@ -502,34 +506,56 @@ void sr_store_join_failed(sr_store *s, const char *ip)
     sr_redis_command(&s->redis, NULL, NULL, 5, argv, NULL);
 }
 
-/* {active sessions, connections on live nodes, live nodes, fresh} */
-static void on_heartbeat(const sr_reply *reply, void (*cb)(void), void *arg)
+/* A heartbeat in flight: its reply also renews the store's live list. */
+typedef struct beat {
+    sr_store *s;
+    sr_store_heartbeat_cb *cb;
+    void *arg;
+} beat;
+
+/* {active sessions, connections on live nodes, live nodes, fresh, live list} */
+static void on_heartbeat(const sr_reply *reply, void (*unused)(void), void *arg)
 {
+    (void)unused;
+    beat *b = arg;
     sr_store_heartbeat_result r = {.status = SR_STORE_UNAVAILABLE};
-    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 4) {
+    if (reply && sr_reply_type(reply) == SR_REPLY_ARR && sr_reply_count(reply) == 5) {
         r.status = SR_STORE_OK;
         r.sessions = sr_reply_int(sr_reply_at(reply, 0));
         r.connections = sr_reply_int(sr_reply_at(reply, 1));
         r.nodes = sr_reply_int(sr_reply_at(reply, 2));
         r.resync = sr_reply_int(sr_reply_at(reply, 3)) != 0;
+        size_t len;
+        const char *live = sr_reply_str(sr_reply_at(reply, 4), &len);
+        if (live) {
+            free(b->s->live);
+            b->s->live = sr_xmalloc(len + 1);
+            memcpy(b->s->live, live, len);
+            b->s->live[len] = 0;
+        }
     }
-    ((sr_store_heartbeat_cb *)cb)(&r, arg);
+    b->cb(&r, b->arg);
+    free(b);
 }
 
 void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_heartbeat_cb *cb,
                         void *arg)
 {
     const char *p = s->cfg->key_prefix, *id = s->cfg->node_id;
-    char node[256], nodes[200], sessions[200], online[200], chan[300], node_prefix[200];
+    char node[256], nodes[200], sessions[200], online[200], chan[300];
     char set_prefix[200];
     char now[24], node_ttl[16], ttl[16], conns[24], sess[24], started[24];
-    snprintf(node, sizeof node, "%snode:%s", p, id);
-    snprintf(nodes, sizeof nodes, "%snodes", p);
-    snprintf(sessions, sizeof sessions, "%ssessions", p);
-    snprintf(online, sizeof online, "%ssessions:online", p);
+    snprintf(node, sizeof node, "%s%s", s->node_prefix, id);
+    snprintf(nodes, sizeof nodes, "%s" SR_NODES_TAG "nodes", p);
+    snprintf(sessions, sizeof sessions, "%s" SR_NODES_TAG "sessions", p);
+    snprintf(online, sizeof online, "%s" SR_NODES_TAG "sessions:online", p);
     snprintf(chan, sizeof chan, "%schan:node:%s", p, id);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
-    snprintf(set_prefix, sizeof set_prefix, "%snode-sessions:", p);
+    snprintf(set_prefix, sizeof set_prefix, "%s" SR_NODES_TAG "node-sessions:", p);
+    if (!strcmp(s->live, "|")) { /* before the first answer: at least this process */
+        free(s->live);
+        s->live = sr_xmalloc(strlen(id) + strlen(a->boot_id) + 4);
+        sprintf(s->live, "|%s/%s|", id, a->boot_id);
+    }
     now_str(now, sizeof now);
     snprintf(node_ttl, sizeof node_ttl, "%d", SR_NODE_TTL_SECONDS);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
@@ -543,9 +569,11 @@ void sr_store_heartbeat(sr_store *s, const sr_store_heartbeat_args *a, sr_store_
                           now,        node_ttl,
                           ttl,        conns,
                           sess,       started,
-                          chan,       node_prefix,
+                          chan,       s->node_prefix,
                           a->boot_id, set_prefix};
-    send_call(s, 18, argv, NULL, on_heartbeat, FN(cb), arg);
+    beat *b = sr_xmalloc(sizeof *b);
+    *b = (beat){s, cb, arg};
+    send_call(s, 18, argv, NULL, on_heartbeat, NULL, b);
 }
 
 /* {value or nil, version or nil} */
@@ -580,62 +608,13 @@ void sr_store_node_session(sr_store *s, const char *boot_id, const char *kind, c
     char set[400], online[200], ttl[16];
     session_keys(s, &k, kind, id);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
-    snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
-             boot_id);
-    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
+    snprintf(set, sizeof set, "%s" SR_NODES_TAG "node-sessions:%s/%s", s->cfg->key_prefix,
+             s->cfg->node_id, boot_id);
+    snprintf(online, sizeof online, "%s" SR_NODES_TAG "sessions:online", s->cfg->key_prefix);
     const char *argv[] = {
         "EVALSHA", s->sha[SR_SCRIPT_NODE_SESSION], "2", set, online, k.member, add ? "1" : "0",
         ttl};
     sr_redis_command(&s->redis, NULL, NULL, 8, argv, NULL);
-}
-
-/* an array of {kind, id, HGETALL...} */
-static void on_sessions(const sr_reply *reply, void (*cb)(void), void *arg)
-{
-    sr_store_sessions_result r = {.status = SR_STORE_UNAVAILABLE};
-    size_t n = sr_reply_count(reply);
-    sr_store_session *v = NULL;
-    if (reply && sr_reply_type(reply) == SR_REPLY_ARR) {
-        r.status = SR_STORE_OK;
-        r.sessions = v = n ? sr_xcalloc(n, sizeof *v) : NULL;
-        r.n = n;
-        for (size_t i = 0; i < n; i++) {
-            const sr_reply *e = sr_reply_at(reply, i);
-            v[i].kind.p = sr_reply_str(sr_reply_at(e, 0), &v[i].kind.len);
-            v[i].id.p = sr_reply_str(sr_reply_at(e, 1), &v[i].id.len);
-            v[i].fields = sr_reply_fields(e, 2, &v[i].nfields);
-        }
-    }
-    ((sr_store_sessions_cb *)cb)(&r, arg);
-    for (size_t i = 0; v && i < n; i++)
-        free((void *)v[i].fields);
-    free(v);
-}
-
-void sr_store_sessions(sr_store *s, const char *const *kinds, size_t n, const char *id,
-                       unsigned limit, sr_store_sessions_cb *cb, void *arg)
-{
-    const char *p = s->cfg->key_prefix;
-    char index[200], session_prefix[200], node_prefix[200], max[16];
-    const char *argv[16];
-    snprintf(max, sizeof max, "%u", limit);
-    snprintf(index, sizeof index, "%ssessions", p);
-    snprintf(session_prefix, sizeof session_prefix, "%ssession:", p);
-    snprintf(node_prefix, sizeof node_prefix, "%snode:", p);
-    const char *fixed[] = {"EVALSHA",
-                           s->sha[SR_SCRIPT_SESSIONS_READ],
-                           "1",
-                           index,
-                           session_prefix,
-                           node_prefix,
-                           id ? id : "",
-                           max};
-    int argc = 0;
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        argv[argc++] = fixed[i];
-    for (size_t i = 0; id && i < n && argc < 16; i++)
-        argv[argc++] = kinds[i];
-    send_call(s, argc, argv, NULL, on_sessions, FN(cb), arg);
 }
 
 /* 1 deleted, 0 unknown */
@@ -650,23 +629,27 @@ void sr_store_session_delete(sr_store *s, const char *kind, const char *id, cons
                              size_t envelope_len, sr_store_done_cb *cb, void *arg)
 {
     keys k;
-    char index[200], online[200];
+    char index[200];
     session_keys(s, &k, kind, id);
-    snprintf(index, sizeof index, "%ssessions", s->cfg->key_prefix);
-    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
-    const char *argv[] = {"EVALSHA", s->sha[SR_SCRIPT_SESSION_DELETE],
-                          "4",       k.session,
-                          k.log,     index,
-                          online,    k.channel,
-                          envelope,  k.member};
-    size_t lens[10];
-    for (int i = 0; i < 10; i++)
+    snprintf(index, sizeof index, "%s" SR_NODES_TAG "sessions", s->cfg->key_prefix);
+    const char *argv[] = {
+        "EVALSHA", s->sha[SR_SCRIPT_SESSION_DELETE], "2", k.session, k.log, k.channel, envelope};
+    size_t lens[7];
+    for (int i = 0; i < 7; i++)
         lens[i] = strlen(argv[i]);
-    lens[8] = envelope_len;
-    send_call(s, 10, argv, lens, on_deleted, FN(cb), arg);
+    lens[6] = envelope_len;
+    send_call(s, 7, argv, lens, on_deleted, FN(cb), arg);
+    /* the index is the registry's slot: its own command, pipelined behind */
+    const char *zrem[] = {"ZREM", index, k.member};
+    sr_redis_command(&s->redis, NULL, NULL, 3, zrem, NULL);
 }
 
 /* ---------- for the other store files (store_script.h) ---------- */
+
+const char *sr_store_live(const sr_store *s)
+{
+    return s->live;
+}
 
 const sr_config *sr_store_config(const sr_store *s)
 {
@@ -731,9 +714,9 @@ void sr_store_node_sessions_sync(sr_store *s, const char *boot_id, const char *c
                                  size_t n)
 {
     char set[400], online[200], ttl[16];
-    snprintf(set, sizeof set, "%snode-sessions:%s/%s", s->cfg->key_prefix, s->cfg->node_id,
-             boot_id);
-    snprintf(online, sizeof online, "%ssessions:online", s->cfg->key_prefix);
+    snprintf(set, sizeof set, "%s" SR_NODES_TAG "node-sessions:%s/%s", s->cfg->key_prefix,
+             s->cfg->node_id, boot_id);
+    snprintf(online, sizeof online, "%s" SR_NODES_TAG "sessions:online", s->cfg->key_prefix);
     snprintf(ttl, sizeof ttl, "%d", s->cfg->session_ttl);
     const char **argv = sr_xmalloc((n + 6) * sizeof *argv);
     const char *fixed[] = {"EVALSHA", s->sha[SR_SCRIPT_NODE_SESSIONS_SYNC], "2", set, online, ttl};

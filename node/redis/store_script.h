@@ -35,6 +35,16 @@ void sr_store_eval_call(sr_store *s, enum sr_script script, int nkeys, int argc,
 void sr_store_command_call(sr_store *s, int argc, const char *const *argv, const size_t *lens,
                            sr_redis_call_fn *decode, void (*cb)(void), void *arg);
 const sr_config *sr_store_config(const sr_store *s);
+/* The node registry's hash tag: every node-level key (liveness records, the
+ * nodes and sessions indexes, the sets of held sessions) is
+ * "<prefix>" SR_NODES_TAG "...", one slot written per heartbeat and per
+ * session a node starts or stops holding, never per message. */
+#define SR_NODES_TAG "{nodes}:"
+/* "|<node id>/<boot>|...|": the node processes alive at the last heartbeat
+ * (this process at least). Scripts count a holder "<node>/<boot>/<conn>"
+ * online when "|<node>/<boot>|" is in it, instead of reading the registry's
+ * slot from a session's slot. */
+const char *sr_store_live(const sr_store *s);
 /* Sends a plain command (lens may be NULL for C strings). Returns 0, or -1
  * without calling cb when Redis is down. */
 int sr_store_command(sr_store *s, int argc, const char *const *argv, const size_t *lens,

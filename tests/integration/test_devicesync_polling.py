@@ -336,7 +336,7 @@ def test_bad_requests_get_engine_io_errors(cluster):
 def owner_node(cluster, sid):
     r = redis_client(cluster)
     for i in range(3):
-        if r.hget(PREFIX + "node:" + cluster.node_id(i), "boot") == sid[:8]:
+        if r.hget(PREFIX + "{nodes}:node:" + cluster.node_id(i), "boot") == sid[:8]:
             return i
     raise AssertionError("no node owns " + sid)
 

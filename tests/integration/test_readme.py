@@ -67,9 +67,15 @@ def test_device_sync_rest(dev):
     assert json.loads(out[1]) == json.loads(text.rsplit("# ", 1)[1])
 
 
-def test_peersync_example(dev):
+@pytest.fixture(scope="module")
+def dev_peersync(make_cluster):
+    # peersync's scripts still span hash slots (conftest.CROSS_SLOT_MODULES)
+    return make_cluster(nodes=2, haproxy=True, env=dev_environment(), slot_check=False)
+
+
+def test_peersync_example(dev_peersync):
     lang, text = readme_blocks()["peersync"]
-    out = [json.loads(line) for line in run_sh(text, dev)]
+    out = [json.loads(line) for line in run_sh(text, dev_peersync)]
     assert [m["event"] for m in out] == ["AUTH_SUCCESS", "PEER_REGISTERED", "PEERS_LIST"]
     assert out[0]["data"]["userId"] == "user_123"
     assert out[1]["data"]["profile"]["ide"] == "vscode"

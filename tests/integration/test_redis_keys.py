@@ -110,13 +110,13 @@ async def test_no_key_without_ttl(cluster):
     await figma.expect("sync")
     bad = []
     for k in r.scan_iter(PREFIX + "*"):
-        if k in (PREFIX + "sessions", PREFIX + "nodes"):
+        if k in (PREFIX + "{nodes}:sessions", PREFIX + "{nodes}:nodes"):
             continue
         t = r.ttl(k)
         if t <= 0 and t != -2:
             bad.append((k, t))
     assert not bad, bad
-    for k in r.scan_iter(PREFIX + "node:*"):
+    for k in r.scan_iter(PREFIX + "{nodes}:node:*"):
         assert 0 < r.ttl(k) <= 10, (k, r.ttl(k))
     await web.close()
     await figma.close()

@@ -272,7 +272,7 @@ async def test_active_sessions_recover_after_redis_was_away(cluster):
     web, figma = await paired(cluster.url(0), cluster.url(0))
     key = "%s:%s" % ("tokensync", web.token[len("dts://"):])
     deadline = asyncio.get_event_loop().time() + 10 * SCALE
-    while r.hget(PREFIX + "sessions:online", key) is None:
+    while r.hget(PREFIX + "{nodes}:sessions:online", key) is None:
         assert asyncio.get_event_loop().time() < deadline, "never counted"
         await asyncio.sleep(0.1)
     cluster.redis.send(signal.SIGSTOP)
@@ -283,7 +283,7 @@ async def test_active_sessions_recover_after_redis_was_away(cluster):
     finally:
         cluster.redis.send(signal.SIGCONT)
     deadline = asyncio.get_event_loop().time() + 20 * SCALE
-    while r.hget(PREFIX + "sessions:online", key) is not None:
+    while r.hget(PREFIX + "{nodes}:sessions:online", key) is not None:
         assert asyncio.get_event_loop().time() < deadline, \
-            "still counted: %r" % r.hgetall(PREFIX + "sessions:online")
+            "still counted: %r" % r.hgetall(PREFIX + "{nodes}:sessions:online")
         await asyncio.sleep(0.2)

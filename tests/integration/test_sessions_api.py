@@ -245,7 +245,7 @@ async def test_delete_mirror_session_disconnects_members_on_other_node(cluster):
         await m.expect_error("Session ended")
         assert await m.wait_closed() == 1000, m.name
     await eventually(lambda: not session_key_names(r, sid), what="session keys removed")
-    assert not any(sid in x for x in r.zrange(PREFIX + "sessions", 0, -1))
+    assert not any(sid in x for x in r.zrange(PREFIX + "{nodes}:sessions", 0, -1))
     api(cluster.node_port(0), "GET", "/api/sessions/" + sid, want=404)
     api(cluster.node_port(0), "DELETE", "/api/sessions/" + sid, want=404)
     assert sid not in sessions(cluster.node_port(0))

@@ -77,7 +77,8 @@ static void setup(void)
     base = event_base_new();
     store = fake_store_new();
     core = sr_core_new(base, &cfg, store, &ops);
-    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, core};
+    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, core,
+                          sr_core_beat_now};
     sr_core_attach_bus(core, sr_bus_new(base, &cfg, &hooks));
 }
 

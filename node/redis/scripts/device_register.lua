@@ -21,10 +21,9 @@
 -- ARGV[1]  requested id ("" for none)
 -- ARGV[2]  new id           ARGV[3]  deviceInfo JSON
 -- ARGV[4]  now (ms)         ARGV[5]  most devices kept per user
--- ARGV[6]  node key prefix  "<prefix>node:"
+-- ARGV[6]  live nodes       "|<node>/<boot>|...|" (as in session_join)
 -- ARGV[7]  claim time (ms)  the connect deadline (AUTH_TIMEOUT)
 --
--- Reads node liveness keys by name (standalone Redis, as session_join).
 -- Returns {device id, 1 when it is new else 0}.
 local devices, session = KEYS[1], KEYS[2]
 local now = tonumber(ARGV[4])
@@ -32,8 +31,8 @@ local id, new = ARGV[1], 0
 
 local function online(device)
     local holder = redis.call('HGET', session, 'm:' .. device) or ''
-    local node, boot = string.match(holder, '^([^/]+)/([^/]+)/')
-    return node ~= nil and redis.call('HGET', ARGV[6] .. node, 'boot') == boot
+    local process = string.match(holder, '^([^/]+/[^/]+)/')
+    return process ~= nil and string.find(ARGV[6], '|' .. process .. '|', 1, true) ~= nil
 end
 
 local function free(device, seen)

@@ -5,9 +5,8 @@
 --
 -- KEYS[1]  devices hash     <prefix>devices:{<user id>}
 -- KEYS[2]  session hash     <prefix>session:devicesync:{<user id>}
--- ARGV[1]  node key prefix  "<prefix>node:"
+-- ARGV[1]  live nodes       "|<node>/<boot>|...|" (as in session_join)
 --
--- Reads node liveness keys by name (standalone Redis, as session_join).
 -- Returns a flat list: id, deviceInfo, first seen, last seen, online (1/0), ...
 local fields = redis.call('HGETALL', KEYS[1])
 local devices = {}
@@ -15,8 +14,8 @@ for i = 1, #fields, 2 do
     if string.sub(fields[i], 1, 2) == 'f:' then
         local id = string.sub(fields[i], 3)
         local holder = redis.call('HGET', KEYS[2], 'm:' .. id) or ''
-        local node, boot = string.match(holder, '^([^/]+)/([^/]+)/')
-        local online = node ~= nil and redis.call('HGET', ARGV[1] .. node, 'boot') == boot
+        local process = string.match(holder, '^([^/]+/[^/]+)/')
+        local online = process ~= nil and string.find(ARGV[1], '|' .. process .. '|', 1, true) ~= nil
         devices[#devices + 1] = {
             id, redis.call('HGET', KEYS[1], 'i:' .. id) or '{}', fields[i + 1],
             redis.call('HGET', KEYS[1], 'l:' .. id) or fields[i + 1], online and 1 or 0,

@@ -10,15 +10,16 @@
 -- ARGV[6]  create           "1": the session must not exist; "0": it must
 -- ARGV[7]  channel          ARGV[8]  max members online, "0" for no limit
 -- ARGV[9]  joined envelope  published to the others ("" for none)
--- ARGV[10] node key prefix  "<prefix>node:". A holder "<node>/<boot>/<conn>"
---                           is online while that node's liveness hash exists
---                           with the same boot (a restarted node's old
+-- ARGV[10] live nodes       "|<node>/<boot>|...|", the node processes alive at
+--                           the calling node's last heartbeat (node_heartbeat).
+--                           A holder "<node>/<boot>/<conn>" is online while
+--                           its "<node>/<boot>" is in it (a restarted node's old
 --                           connections are gone even though its name lives on)
 -- ARGV[11] member info      JSON describing the member (a device's name...),
 --                           kept as field i:<member> ("" for none)
 --
--- Reads node liveness keys by name: fine on a standalone Redis, which is what
--- syncrelay supports today. Returns {status, previous owner, HGETALL of the
+-- Touches only the session's slot: liveness comes in ARGV[10], not from the
+-- node registry (another slot); it is up to one heartbeat (2 s) old. Returns {status, previous owner, HGETALL of the
 -- session...} with holders on dead nodes shown as '' (offline); status is
 -- ok | exists | unknown | full.
 -- ttl 0: the keys do not expire (device-sync state with DEVICE_STATE_TTL=0)
@@ -38,8 +39,8 @@ else
 end
 
 local function online(holder)
-    local node, boot = string.match(holder, '^([^/]+)/([^/]+)/')
-    return node ~= nil and redis.call('HGET', ARGV[10] .. node, 'boot') == boot
+    local process = string.match(holder, '^([^/]+/[^/]+)/')
+    return process ~= nil and string.find(ARGV[10], '|' .. process .. '|', 1, true) ~= nil
 end
 
 local previous = redis.call('HGET', session, member)

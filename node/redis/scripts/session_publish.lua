@@ -20,7 +20,8 @@
 -- ARGV[15] version position: the new version is written after part N (0: not)
 -- ARGV[16] "1": the target member ARGV[4] must be online (held by a connection
 --          on a live node, as in session_join), else "offline"
--- ARGV[17] node key prefix "<prefix>node:" (for ARGV[16])
+-- ARGV[17] live nodes "|<node>/<boot>|...|" when ARGV[16] is "1" (as in
+--          session_join), else "": per message it stays an empty argument
 -- ARGV[18..] frame parts
 --
 -- Returns {status, seq, version, current value, current version}:
@@ -43,8 +44,8 @@ if need > 1 and tonumber(redis.call('HGET', session, 'members')) < need then
 end
 if ARGV[16] == '1' then
     local target = redis.call('HGET', session, 'm:' .. ARGV[4]) or ''
-    local node, boot = string.match(target, '^([^/]+)/([^/]+)/')
-    if not node or redis.call('HGET', ARGV[17] .. node, 'boot') ~= boot then
+    local process = string.match(target, '^([^/]+/[^/]+)/')
+    if not process or not string.find(ARGV[17], '|' .. process .. '|', 1, true) then
         return {'offline', 0}
     end
 end
