@@ -88,7 +88,8 @@ sr_core *fuzz_node(void)
     base = event_base_new();
     store = sr_store_new(base, &cfg);
     core = sr_core_new(base, &cfg, store, &fake_ops);
-    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, core};
+    sr_bus_hooks hooks = {sr_core_bus_message, sr_core_bus_subscribed, sr_core_bus_reset, core,
+                          sr_core_beat_now};
     bus = sr_bus_new(base, &cfg, &hooks);
     sr_core_attach_bus(core, bus);
     atexit(teardown);
