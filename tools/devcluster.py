@@ -394,8 +394,13 @@ class Cluster:
         else:
             argv += ["--appendonly", "no"]
         if self.slot_check:
+            # The cluster bus would take port + 10000 by default, which can land in
+            # the kernel's ephemeral range (32768+) and collide: give it a free port
+            # of its own, kept across restarts.
+            if not getattr(self, "redis_bus_port", None):
+                self.redis_bus_port = free_port()
             argv += ["--cluster-enabled", "yes", "--cluster-config-file",
-                     os.path.join(rdir, "nodes.conf")]
+                     os.path.join(rdir, "nodes.conf"), "--cluster-port", str(self.redis_bus_port)]
         self.redis = Proc("redis", argv, dict(os.environ), self.log_path("redis"), rdir)
         self._track(self.redis)
         self.redis.start()
