@@ -30,12 +30,7 @@ if [ -x "$prefix/bin/helm" ] && [ "$(cat "$prefix/.stamp" 2>/dev/null)" = "$stam
     exit 0
 fi
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "install-k8s-tools: installing nodejs and npm"
-    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-        nodejs npm >/dev/null
-fi
+"$(dirname "$0")/install-node.sh"
 
 echo "install-k8s-tools: npm install ${packages[*]} (once)"
 mkdir -p "$prefix"

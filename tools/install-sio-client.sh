@@ -13,14 +13,7 @@ prefix="$build_dir/deps/sio-client"
 if [ -d "$prefix/node_modules/socket.io-client" ] && cmp -s "$src/package-lock.json" "$prefix/package-lock.json"; then
     exit 0
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    echo "install-sio-client: installing nodejs and npm"
-    $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
-        nodejs npm >/dev/null
-fi
+"$(dirname "$0")/install-node.sh"
 echo "install-sio-client: npm ci (socket.io-client, once)"
 mkdir -p "$prefix"
 cp "$src/package.json" "$src/package-lock.json" "$prefix/"

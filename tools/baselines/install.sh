@@ -4,10 +4,7 @@
 # Installs Debian's nodejs and npm first when node is missing.
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    echo "baselines: installing nodejs and npm (Debian)" >&2
-    apt-get -o DPkg::Lock::Timeout=600 install -y nodejs npm >&2
-fi
+"$dir/../install-node.sh"
 stamp="$dir/node_modules/.lock-stamp"
 if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then
     exit 0
